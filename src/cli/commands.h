@@ -1,0 +1,18 @@
+#pragma once
+// Each subcommand registers itself on the top-level app and reports its exit status through
+// `exit_code` (0 ok, 1 failure, 2 bad usage or input).
+
+#include <CLI/CLI.hpp>
+
+namespace costgate::cli {
+
+void addSetupCommand(CLI::App& app, int& exit_code);
+void addUnsetupCommand(CLI::App& app, int& exit_code);
+void addProfilesCommand(CLI::App& app, int& exit_code);
+void addKeysCommand(CLI::App& app, int& exit_code);
+void addPricesCommand(CLI::App& app, int& exit_code);
+
+// Runs the whole command line; returns the process exit status.
+int runCli(int argc, char** argv);
+
+}  // namespace costgate::cli

@@ -1,0 +1,44 @@
+#include "cli/context.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace costgate::cli {
+
+void addCommonOptions(CLI::App& cmd, CommonOptions& opts, bool with_json) {
+  cmd.add_option("--config", opts.config_path, "config.json to use (default ./config.json)");
+  if (with_json) cmd.add_flag("--json", opts.json, "print JSON for scripts instead of tables");
+}
+
+void printError(std::string_view message) {
+  fmt::print(stderr, "costgate: error: {}\n", message);
+}
+
+void printWarning(std::string_view message) {
+  fmt::print(stderr, "costgate: warning: {}\n", message);
+}
+
+std::optional<config::Config> loadConfigOrReport(const std::string& path, int& exit_code) {
+  config::Diagnostics diags(path);
+  auto c = config::loadConfig(path, diags);
+  for (const auto& w : diags.warnings()) printWarning(w);
+  if (!c) {
+    for (const auto& e : diags.errors()) fmt::print(stderr, "{}\n", e);
+    exit_code = kExitBadInput;
+  }
+  return c;
+}
+
+std::unique_ptr<store::Store> openStoreOrReport(const config::Config& c, bool must_exist,
+                                                int& exit_code) {
+  auto s = store::openSqliteStore(c.store_path, {.create_if_missing = !must_exist});
+  if (!s) {
+    printError(s.error());
+    exit_code = kExitFailure;
+    return nullptr;
+  }
+  return std::move(*s);
+}
+
+}  // namespace costgate::cli

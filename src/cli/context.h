@@ -1,0 +1,38 @@
+#pragma once
+// What every subcommand shares: exit codes, the --config/--json options, loading the config and
+// opening the store with the user-facing errors that go with them.
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "store/store.h"
+
+namespace costgate::cli {
+
+enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitBadInput = 2 };
+
+struct CommonOptions {
+  std::string config_path = "config.json";
+  bool json = false;
+};
+
+// Adds --config and --json to a subcommand.
+void addCommonOptions(CLI::App& cmd, CommonOptions& opts, bool with_json = true);
+
+// "costgate: <message>" on stderr.
+void printError(std::string_view message);
+void printWarning(std::string_view message);
+
+// Loads and validates the config; on problems prints each one and sets `exit_code` to 2.
+std::optional<config::Config> loadConfigOrReport(const std::string& path, int& exit_code);
+
+// Opens the store the config names; when `must_exist` and there is none, explains that setup
+// has not run. On failure prints why and sets `exit_code` to 1.
+std::unique_ptr<store::Store> openStoreOrReport(const config::Config& c, bool must_exist,
+                                                int& exit_code);
+
+}  // namespace costgate::cli

@@ -1,0 +1,194 @@
+// `costgate keys create|list|revoke`.
+
+#include <fmt/format.h>
+
+#include <boost/json/value_from.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/output.h"
+#include "identity/principal.h"
+
+namespace costgate::cli {
+
+namespace json = boost::json;
+using identity::ApiKeyRecord;
+using identity::Role;
+
+namespace {
+
+struct KeysOptions : CommonOptions {
+  bool admin = false;
+  std::string tenant;
+  std::vector<std::string> profile_refs;
+  std::string id;
+};
+
+struct Opened {
+  std::optional<config::Config> cfg;
+  std::unique_ptr<store::Store> st;
+  std::vector<profiles::Profile> profiles;
+};
+
+bool open(const KeysOptions& o, Opened& s, int& code) {
+  s.cfg = loadConfigOrReport(o.config_path, code);
+  if (!s.cfg) return false;
+  s.st = openStoreOrReport(*s.cfg, /*must_exist=*/true, code);
+  if (!s.st) return false;
+  auto list = s.st->listProfiles();
+  if (!list) {
+    printError(list.error());
+    code = kExitFailure;
+    return false;
+  }
+  s.profiles = std::move(*list);
+  return true;
+}
+
+std::string nameOf(const std::vector<profiles::Profile>& all, const std::string& id) {
+  for (const auto& p : all) {
+    if (p.id == id) return p.name;
+  }
+  return id + " (deleted)";
+}
+
+int create(const KeysOptions& o) {
+  int code = kExitOk;
+  int modes = (o.admin ? 1 : 0) + (o.tenant.empty() ? 0 : 1) + (o.profile_refs.empty() ? 0 : 1);
+  if (modes != 1) {
+    printError("give exactly one of --admin, --tenant T or --profile P...");
+    return kExitBadInput;
+  }
+  Opened s;
+  if (!open(o, s, code)) return code;
+  std::vector<std::string> ids, names;
+  std::string tenant = o.tenant;
+  if (!o.tenant.empty()) {
+    for (const auto& p : s.profiles) {
+      if (identity::tenantOf(p) == o.tenant) {
+        ids.push_back(p.id);
+        names.push_back(p.name);
+      }
+    }
+    if (ids.empty()) {
+      printError(fmt::format("no profile belongs to tenant \"{}\" (its TenantID tag)", o.tenant));
+      return kExitBadInput;
+    }
+  }
+  for (const auto& ref : o.profile_refs) {
+    const profiles::Profile* found = nullptr;
+    for (const auto& p : s.profiles) {
+      if (p.id == ref || p.name == ref || p.arn == ref) found = &p;
+    }
+    if (!found) {
+      printError(fmt::format("no profile has the id, ARN or name \"{}\"", ref));
+      return kExitBadInput;
+    }
+    ids.push_back(found->id);
+    names.push_back(found->name);
+    if (tenant.empty()) tenant = identity::tenantOf(*found);
+  }
+  auto k = identity::generateApiKey(o.admin ? Role::kAdmin : Role::kTenant, tenant, ids,
+                                    SystemClock::instance().now(), profiles::Origin::kCli);
+  if (auto st = s.st->insertKey(k.record); !st) {
+    printError(st.error());
+    return kExitFailure;
+  }
+  if (o.json) {
+    json::object j{{"id", k.record.id}, {"role", identity::roleName(k.record.role)}};
+    if (!o.admin) {
+      j["tenant"] = tenant;
+      j["profiles"] = json::value_from(names);
+    }
+    j["key"] = k.token;
+    printJson(j);
+  } else {
+    fmt::print("created {} key {}{}\n", identity::roleName(k.record.role), k.record.id,
+               o.admin ? "" : fmt::format(" for {}", fmt::join(names, ", ")));
+    fmt::print("key (shown only now): {}\n", k.token);
+  }
+  return kExitOk;
+}
+
+int list(const KeysOptions& o) {
+  int code = kExitOk;
+  Opened s;
+  if (!open(o, s, code)) return code;
+  auto keys = s.st->listKeys();
+  if (!keys) {
+    printError(keys.error());
+    return kExitFailure;
+  }
+  json::array a;
+  Table t({"ID", "ROLE", "TENANT", "PROFILES", "CREATED", "REVOKED", "ORIGIN"});
+  for (const ApiKeyRecord& k : *keys) {
+    std::vector<std::string> names;
+    for (const auto& id : k.profile_ids) names.push_back(nameOf(s.profiles, id));
+    std::string revoked = k.revoked_at ? formatIso8601(*k.revoked_at) : "";
+    a.push_back(json::object{{"id", k.id},
+                             {"role", identity::roleName(k.role)},
+                             {"tenant", k.tenant},
+                             {"profiles", json::value_from(names)},
+                             {"created_at", formatIso8601(k.created_at)},
+                             {"revoked_at", k.revoked_at ? json::value(revoked) : nullptr},
+                             {"origin", profiles::originName(k.origin)}});
+    t.add({k.id, identity::roleName(k.role), k.tenant.empty() ? "-" : k.tenant,
+           k.role == Role::kAdmin ? "(all)" : fmt::format("{}", fmt::join(names, ",")),
+           formatIso8601(k.created_at), revoked.empty() ? "-" : revoked,
+           profiles::originName(k.origin)});
+  }
+  if (o.json) {
+    printJson(json::object{{"keys", std::move(a)}});
+  } else if (t.empty()) {
+    fmt::print("no API keys (create one with `costgate keys create`)\n");
+  } else {
+    fmt::print("{}", t.render());
+  }
+  return kExitOk;
+}
+
+int revoke(const KeysOptions& o) {
+  int code = kExitOk;
+  Opened s;
+  if (!open(o, s, code)) return code;
+  // Accept the whole key as well as its id, so a leaked key can be revoked as found.
+  std::string id = identity::keyIdOf(o.id).value_or(o.id);
+  if (auto st = s.st->revokeKey(id, SystemClock::instance().now()); !st) {
+    printError(st.error());
+    return kExitBadInput;
+  }
+  if (o.json) {
+    printJson(json::object{{"revoked", id}});
+  } else {
+    fmt::print("revoked key {}; a running server refuses it within 2 seconds\n", id);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void addKeysCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<KeysOptions>();
+  CLI::App* cmd = app.add_subcommand("keys", "Create, list and revoke API keys");
+  cmd->require_subcommand(1);
+
+  CLI::App* create_cmd = cmd->add_subcommand(
+      "create", "Create an API key (shown once): --admin, --tenant T, or --profile P...");
+  addCommonOptions(*create_cmd, *o);
+  create_cmd->add_flag("--admin", o->admin, "a key that reaches every profile");
+  create_cmd->add_option("--tenant", o->tenant, "a key for every profile of tenant T (TenantID)");
+  create_cmd->add_option("--profile", o->profile_refs, "a key for these profiles (id, ARN or name)");
+  create_cmd->callback([o, &exit_code] { exit_code = create(*o); });
+
+  CLI::App* list_cmd = cmd->add_subcommand("list", "List API keys (never the keys themselves)");
+  addCommonOptions(*list_cmd, *o);
+  list_cmd->callback([o, &exit_code] { exit_code = list(*o); });
+
+  CLI::App* revoke_cmd = cmd->add_subcommand("revoke", "Revoke an API key");
+  addCommonOptions(*revoke_cmd, *o);
+  revoke_cmd->add_option("key", o->id, "key id (as `keys list` shows it) or the key itself")
+      ->required();
+  revoke_cmd->callback([o, &exit_code] { exit_code = revoke(*o); });
+}
+
+}  // namespace costgate::cli

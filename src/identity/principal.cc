@@ -1,0 +1,48 @@
+#include "identity/principal.h"
+
+#include "common/strings.h"
+
+namespace costgate::identity {
+
+KeyRing::KeyRing(std::vector<ApiKeyRecord> records) {
+  for (ApiKeyRecord& r : records) by_id_.emplace(r.id, std::move(r));
+}
+
+std::optional<Principal> KeyRing::authenticate(std::string_view token) const {
+  auto id = keyIdOf(token);
+  if (!id) return std::nullopt;
+  auto it = by_id_.find(*id);
+  if (it == by_id_.end()) return std::nullopt;
+  const ApiKeyRecord& r = it->second;
+  if (!keyMatches(token, r) || r.revoked_at) return std::nullopt;
+  Principal p;
+  p.role = r.role;
+  p.key_id = r.id;
+  p.tenant = r.tenant;
+  p.profile_ids.insert(r.profile_ids.begin(), r.profile_ids.end());
+  return p;
+}
+
+std::string tenantOf(const profiles::Profile& p) {
+  for (const profiles::Tag& t : p.tags) {
+    if (equalsIgnoreCase(t.key, "TenantID")) return t.value;
+  }
+  return p.name;
+}
+
+std::vector<TenantGroup> groupByTenant(const std::vector<profiles::Profile>& profiles) {
+  std::vector<TenantGroup> groups;
+  for (const profiles::Profile& p : profiles) {
+    std::string tenant = tenantOf(p);
+    TenantGroup* g = nullptr;
+    for (TenantGroup& existing : groups) {
+      if (existing.tenant == tenant) g = &existing;
+    }
+    if (!g) g = &groups.emplace_back(TenantGroup{tenant, {}, {}});
+    g->profile_ids.push_back(p.id);
+    g->profile_names.push_back(p.name);
+  }
+  return groups;
+}
+
+}  // namespace costgate::identity

@@ -1,0 +1,166 @@
+#include "store/migrations.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace costgate::store {
+
+namespace {
+
+// Version 1: profiles with ordered tags, API keys with their profiles, price versions, settings
+// and the generation counter.
+//
+// Conventions of the schema: instants are INTEGER milliseconds since the Unix epoch (UTC); money
+// is TEXT holding Money::toString()'s exact decimal, never REAL; enums are TEXT names ("setup",
+// "tenant", "text") checked when read rather than by CHECK constraints, because SQLite cannot
+// alter a constraint without rebuilding the table.
+constexpr std::string_view kMigration1 = R"sql(
+CREATE TABLE meta (
+  name  TEXT NOT NULL PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Grows with every committed change to profiles, keys, prices or settings.
+INSERT INTO meta (name, value) VALUES ('generation', 0);
+
+CREATE TABLE profiles (
+  id          TEXT NOT NULL PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  model_id    TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  tier        TEXT NOT NULL,
+  provider    TEXT NOT NULL,
+  arn         TEXT NOT NULL,
+  bedrock_arn TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  origin      TEXT NOT NULL
+);
+
+-- A profile's tags in their given order; a key appears once per profile, case-insensitively.
+CREATE TABLE profile_tags (
+  profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+  position   INTEGER NOT NULL,
+  key        TEXT NOT NULL,
+  key_lower  TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY (profile_id, key_lower),
+  UNIQUE (profile_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE api_keys (
+  id         TEXT NOT NULL PRIMARY KEY,
+  hash       BLOB NOT NULL,
+  role       TEXT NOT NULL,
+  tenant     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  origin     TEXT NOT NULL
+);
+CREATE INDEX api_keys_by_creation ON api_keys (created_at, id);
+
+CREATE TABLE api_key_profiles (
+  key_id     TEXT NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+  profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+  PRIMARY KEY (key_id, profile_id)
+) WITHOUT ROWID;
+-- Lets deleting a profile find its bindings without a scan.
+CREATE INDEX api_key_profiles_by_profile ON api_key_profiles (profile_id);
+
+-- One row per price version, in the order the table was given.
+CREATE TABLE prices (
+  position           INTEGER NOT NULL PRIMARY KEY,
+  region             TEXT NOT NULL,
+  model_id           TEXT NOT NULL,
+  kind               TEXT NOT NULL,
+  effective_from     INTEGER,
+  input_per_1k       TEXT NOT NULL,
+  output_per_1k      TEXT NOT NULL,
+  cache_read_per_1k  TEXT,
+  cache_write_per_1k TEXT,
+  -- Image prices: {"size": {"quality": "decimal"}}; NULL when there are none.
+  images_json        TEXT
+);
+-- One version per model, region and start (NULL start: since always).
+CREATE UNIQUE INDEX prices_version ON prices (region, model_id, effective_from)
+  WHERE effective_from IS NOT NULL;
+CREATE UNIQUE INDEX prices_since_always ON prices (region, model_id)
+  WHERE effective_from IS NULL;
+
+CREATE TABLE settings (
+  name  TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array kMigrations = {
+    Migration{1, kMigration1},
+};
+
+constexpr std::string_view kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)";
+
+Error newerStoreError(std::string_view path, int found, int known) {
+  return makeError(fmt::format(
+      "store {} has schema version {}, newer than this costgate knows ({}); upgrade costgate to "
+      "open it",
+      path, found, known));
+}
+
+}  // namespace
+
+std::span<const Migration> schemaMigrations() { return kMigrations; }
+
+int latestSchemaVersion() { return kMigrations.back().version; }
+
+Result<int> schemaVersion(sqlite::Database& db) {
+  auto exists = db.prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+      "read schema version");
+  if (!exists) return makeError(exists.error());
+  auto row = exists->step();
+  if (!row) return makeError(row.error());
+  if (!*row || exists->int64(0) == 0) return 0;
+
+  auto max =
+      db.prepare("SELECT ifnull(max(version), 0) FROM schema_migrations", "read schema version");
+  if (!max) return makeError(max.error());
+  row = max->step();
+  if (!row) return makeError(row.error());
+  return *row ? static_cast<int>(max->int64(0)) : 0;
+}
+
+Status migrate(sqlite::Database& db, std::string_view path, TimePoint now,
+               std::span<const Migration> migrations) {
+  const int known = migrations.empty() ? 0 : migrations.back().version;
+
+  // The common case, an up-to-date store, needs no write lock.
+  Result<int> version = schemaVersion(db);
+  if (!version) return makeError(version.error());
+  if (*version > known) return newerStoreError(path, *version, known);
+  if (*version == known) return {};
+
+  for (const Migration& m : migrations) {
+    std::string what = fmt::format("store {}: apply schema migration {}", path, m.version);
+    auto txn = sqlite::WriteTransaction::begin(db, sqlite::WriteTransaction::Kind::kTopLevel, what);
+    if (!txn) return makeError(txn.error());
+    // Re-read under the write lock: another process may have migrated since the check above.
+    version = schemaVersion(db);
+    if (!version) return makeError(version.error());
+    if (*version > known) return newerStoreError(path, *version, known);
+    if (*version >= m.version) continue;  // already applied; the destructor ends the transaction
+
+    if (Status st = db.exec(kCreateMigrationsTable, what); !st) return st;
+    if (Status st = db.exec(m.sql, what); !st) return st;
+    auto record =
+        db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", what);
+    if (!record) return makeError(record.error());
+    record->bindInt64(1, m.version).bindInt64(2, now.time_since_epoch().count());
+    if (Status st = record->run(); !st) return st;
+    if (Status st = txn->commit(what); !st) return st;
+  }
+  return {};
+}
+
+}  // namespace costgate::store
