@@ -18,6 +18,17 @@ int runCli(int argc, char** argv) {
   addProfilesCommand(app, exit_code);
   addKeysCommand(app, exit_code);
   addPricesCommand(app, exit_code);
+  addServeCommand(app, exit_code);
+  addUsageCommand(app, exit_code);
+  // CLI11 reports an unknown option before the subcommand only as "a subcommand is required";
+  // name it instead.
+  if (argc > 1 && argv[1][0] == '-') {
+    std::string_view first = argv[1];
+    if (first != "-h" && first != "--help" && first != "--version") {
+      printError(fmt::format("unknown option {}; see `costgate --help`", first));
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -11,6 +11,8 @@ void addUnsetupCommand(CLI::App& app, int& exit_code);
 void addProfilesCommand(CLI::App& app, int& exit_code);
 void addKeysCommand(CLI::App& app, int& exit_code);
 void addPricesCommand(CLI::App& app, int& exit_code);
+void addServeCommand(CLI::App& app, int& exit_code);
+void addUsageCommand(CLI::App& app, int& exit_code);
 
 // Runs the whole command line; returns the process exit status.
 int runCli(int argc, char** argv);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 
 namespace costgate::cli {
 
@@ -32,6 +33,12 @@ std::optional<config::Config> loadConfigOrReport(const std::string& path, int& e
 
 std::unique_ptr<store::Store> openStoreOrReport(const config::Config& c, bool must_exist,
                                                 int& exit_code) {
+  if (!must_exist) {
+    // A store path in a folder that does not exist yet is created, as the file itself is.
+    std::error_code ec;
+    auto dir = std::filesystem::path(c.store_path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  }
   auto s = store::openSqliteStore(c.store_path, {.create_if_missing = !must_exist});
   if (!s) {
     printError(s.error());

@@ -86,7 +86,13 @@ int create(const KeysOptions& o) {
     }
     ids.push_back(found->id);
     names.push_back(found->name);
-    if (tenant.empty()) tenant = identity::tenantOf(*found);
+    // A key over several tenants' profiles is labelled with all of them.
+    std::string t = identity::tenantOf(*found);
+    if (tenant.empty()) {
+      tenant = t;
+    } else if (("," + tenant + ",").find("," + t + ",") == std::string::npos) {
+      tenant += "," + t;
+    }
   }
   auto k = identity::generateApiKey(o.admin ? Role::kAdmin : Role::kTenant, tenant, ids,
                                     SystemClock::instance().now(), profiles::Origin::kCli);

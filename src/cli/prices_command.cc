@@ -67,8 +67,10 @@ int show(const PricesOptions& o) {
     };
     row("input", p.tokens.input_per_1k);
     row("output", p.tokens.output_per_1k);
-    row("cache read", p.tokens.cache_read_per_1k.value_or(p.tokens.input_per_1k));
-    row("cache write", p.tokens.cache_write_per_1k.value_or(p.tokens.input_per_1k));
+    row(p.tokens.cache_read_per_1k ? "cache read" : "cache read (= input)",
+        p.tokens.cache_read_per_1k.value_or(p.tokens.input_per_1k));
+    row(p.tokens.cache_write_per_1k ? "cache write" : "cache write (= input)",
+        p.tokens.cache_write_per_1k.value_or(p.tokens.input_per_1k));
     fmt::print("{}", t.render());
   }
   return kExitOk;

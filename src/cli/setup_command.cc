@@ -12,6 +12,7 @@
 #include "cli/context.h"
 #include "cli/output.h"
 #include "common/strings.h"
+#include "config/file_io.h"
 #include "config/models.h"
 #include "identity/principal.h"
 #include "profiles/reconcile.h"
@@ -48,7 +49,14 @@ int runSetup(const SetupOptions& o) {
   }
   config::Diagnostics cdiags(o.config_path);
   config::Diagnostics mdiags(models_path);
-  auto cfg = config::loadConfig(o.config_path, cdiags);
+  // The config is parsed even when it has errors, so that price coverage is checked in the
+  // same run and every problem is reported at once.
+  std::optional<config::Config> cfg;
+  if (auto text = config::readTextFile(o.config_path); text) {
+    cfg = config::parseConfig(*text, o.config_path, cdiags);
+  } else {
+    cdiags.error("", text.error());
+  }
   auto prices = config::loadModels(models_path, mdiags);
   if (cfg && prices) config::checkPricesCover(*cfg, *prices, cdiags);
   cdiags.merge(mdiags);

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
+#include "store/sqlite_ledger.h"
 
 namespace costgate::cli {
 
@@ -25,7 +26,10 @@ int runUnsetup(const UnsetupOptions& o) {
   auto cfg = loadConfigOrReport(o.config_path, code);
   if (!cfg) return code;
   std::vector<std::string> lines;
+  std::vector<std::string> notes;
   std::unique_ptr<store::Store> st;
+  std::unique_ptr<metering::LedgerStore> ledger;
+  int64_t usage_count = 0;
   std::vector<profiles::Profile> doomed_profiles;
   std::vector<identity::ApiKeyRecord> doomed_keys;
   size_t price_count = 0;
@@ -39,13 +43,35 @@ int runUnsetup(const UnsetupOptions& o) {
       printError(!p ? p.error() : !k ? k.error() : pr.error());
       return kExitFailure;
     }
+    size_t kept_profiles = 0;
     for (auto& x : *p) {
-      if (x.origin == profiles::Origin::kSetup) doomed_profiles.push_back(std::move(x));
+      if (x.origin == profiles::Origin::kSetup) {
+        doomed_profiles.push_back(std::move(x));
+      } else {
+        ++kept_profiles;
+      }
     }
     for (auto& x : *k) {
       if (x.origin == profiles::Origin::kSetup) doomed_keys.push_back(std::move(x));
     }
-    price_count = pr->size();
+    // Profiles made with the CLI stay, and they need their prices.
+    price_count = kept_profiles ? 0 : pr->size();
+    if (kept_profiles && !pr->empty()) {
+      notes.push_back(
+          fmt::format("keeping the {} model price(s): {} profile(s) made with "
+                      "`costgate profiles create` remain and need them",
+                      pr->size(), kept_profiles));
+    }
+    if (o.purge_usage) {
+      auto l = store::openSqliteLedger(cfg->store_path, store::LedgerDurability::kProcessCrash);
+      auto n = l ? (*l)->count() : Result<int64_t>(makeError(l.error()));
+      if (!n) {
+        printError(n.error());
+        return kExitFailure;
+      }
+      ledger = std::move(*l);
+      usage_count = *n;
+    }
   }
   for (const auto& p : doomed_profiles) {
     lines.push_back(fmt::format("delete profile {} (id {})", p.name, p.id));
@@ -55,9 +81,8 @@ int runUnsetup(const UnsetupOptions& o) {
                                 k.tenant.empty() ? "" : " (tenant " + k.tenant + ")"));
   }
   if (price_count) lines.push_back(fmt::format("delete {} model price(s)", price_count));
-  if (o.purge_usage) {
-    // The ledger arrives with the gateway; until then there is no usage to purge.
-    lines.push_back("purge recorded usage (none is recorded yet)");
+  if (ledger) {
+    lines.push_back(fmt::format("purge recorded usage ({} call record(s))", usage_count));
   }
   if (!cfg->profile_ids.empty()) {
     lines.push_back(fmt::format("remove profile_ids from {}", o.config_path));
@@ -65,6 +90,7 @@ int runUnsetup(const UnsetupOptions& o) {
   if (!o.json) {
     if (lines.empty()) fmt::print("unsetup: nothing to remove\n");
     for (const auto& l : lines) fmt::print("{}{}\n", o.dry_run ? "would " : "", l);
+    for (const auto& n : notes) fmt::print("{}\n", n);
   }
   if (!o.dry_run && st) {
     Status s = st->transaction([&]() -> Status {
@@ -85,6 +111,17 @@ int runUnsetup(const UnsetupOptions& o) {
   if (!o.dry_run && !cfg->profile_ids.empty()) {
     if (auto s = config::writeProfileIds(*cfg, {}); !s) {
       printError(s.error());
+      return kExitFailure;
+    }
+  }
+  if (!o.dry_run && ledger) {
+    // The ledger has a connection of its own, so this is a second transaction; running unsetup
+    // again finishes the job if it fails.
+    if (auto s = ledger->purge(); !s) {
+      printError(fmt::format(
+          "setup's resources were removed but recorded usage was not purged (run `costgate "
+          "unsetup --purge-usage` again): {}",
+          s.error()));
       return kExitFailure;
     }
   }

@@ -83,7 +83,7 @@ class ConfigParser {
     auto d = r_.asNumber(*v, key);
     if (!d) return;
     if (!(*d > 0)) {
-      diags_.error(key, fmt::format("must be a positive number, got {}", json::serialize(*v)));
+      diags_.error(key, fmt::format("must be a positive number, got {}", r_.numberText(*v, key)));
       return;
     }
     out = *d;

@@ -190,6 +190,12 @@ Result<JsonDocument> parseJsonDocument(std::string_view text) {
     if (ec == json::error::incomplete) what = "unexpected end of input (incomplete JSON)";
     return makeError(fmt::format("{}: malformed JSON: {}", lineColumn(text, used), what));
   }
+  // write_some stops after one value (and the whitespace after it); anything left is a second
+  // value or garbage, which must not be silently dropped.
+  if (used < text.size()) {
+    return makeError(fmt::format("{}: malformed JSON: unexpected text after the JSON value",
+                                 lineColumn(text, used)));
+  }
   JsonDocument doc;
   doc.root = parser.handler().stack.release();
   doc.numbers = std::move(parser.handler().numbers);

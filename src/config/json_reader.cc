@@ -66,14 +66,17 @@ std::optional<Money> JsonReader::asDecimal(const json::value& v, std::string_vie
     wrongType(v, path, "a number");
     return std::nullopt;
   }
-  auto it = doc_.numbers.find(std::string(path));
-  std::string text = it != doc_.numbers.end() ? it->second : json::serialize(v);
-  auto m = Money::parse(text);
+  auto m = Money::parse(numberText(v, path));
   if (!m) {
     diags_.error(path, m.error());
     return std::nullopt;
   }
   return *m;
+}
+
+std::string JsonReader::numberText(const json::value& v, std::string_view path) const {
+  auto it = doc_.numbers.find(std::string(path));
+  return it != doc_.numbers.end() ? it->second : json::serialize(v);
 }
 
 std::optional<double> JsonReader::asNumber(const json::value& v, std::string_view path) {

@@ -29,6 +29,8 @@ class JsonReader {
   // A JSON number read as the exact decimal its source text denotes.
   std::optional<Money> asDecimal(const boost::json::value& v, std::string_view path);
   std::optional<double> asNumber(const boost::json::value& v, std::string_view path);
+  // The number at `path` as the file wrote it ("0.0", not "0E0"), for messages.
+  std::string numberText(const boost::json::value& v, std::string_view path) const;
 
   // Shorthands for an optional or required member of a given type.
   std::optional<std::string> stringMember(const boost::json::object& obj, std::string_view path,

@@ -138,18 +138,22 @@ class ModelsParser {
   }
 
   void imagePrices(const json::object& o, const std::string& path, ModelPrice& mp) {
+    // "Lists no size" only when none is listed; a size whose prices are wrong has its own error.
+    bool listed = false;
     for (const auto& [size, qualities_value] : o) {
       if (size == "effective_from") continue;
+      listed = true;
       std::string spath = jsonPathKey(path, size);
       const json::object* qualities = r_.asObject(qualities_value, spath);
       if (!qualities) continue;
+      if (qualities->empty()) diags_.error(spath, "lists no quality");
       for (const auto& [quality, v] : *qualities) {
         if (auto m = price(v, jsonPathKey(spath, quality))) {
           mp.images[std::string(size)][std::string(quality)] = *m;
         }
       }
     }
-    if (mp.images.empty()) diags_.error(path, "lists no image size");
+    if (!listed) diags_.error(path, "lists no image size");
   }
 
   JsonReader r_;

@@ -1,5 +1,7 @@
 #include "identity/principal.h"
 
+#include <algorithm>
+
 #include "common/strings.h"
 
 namespace costgate::identity {
@@ -32,15 +34,19 @@ std::string tenantOf(const profiles::Profile& p) {
 
 std::vector<TenantGroup> groupByTenant(const std::vector<profiles::Profile>& profiles) {
   std::vector<TenantGroup> groups;
+  // Only profiles with a TenantID tag share a group: a profile without one gets its own even
+  // when its name equals some tenant's TenantID.
+  std::unordered_map<std::string, size_t> tagged;  // TenantID value -> index in groups
   for (const profiles::Profile& p : profiles) {
+    const bool has_tenant_tag = std::any_of(p.tags.begin(), p.tags.end(), [](const auto& t) {
+      return equalsIgnoreCase(t.key, "TenantID");
+    });
     std::string tenant = tenantOf(p);
-    TenantGroup* g = nullptr;
-    for (TenantGroup& existing : groups) {
-      if (existing.tenant == tenant) g = &existing;
-    }
-    if (!g) g = &groups.emplace_back(TenantGroup{tenant, {}, {}});
-    g->profile_ids.push_back(p.id);
-    g->profile_names.push_back(p.name);
+    size_t g = groups.size();
+    if (has_tenant_tag) g = tagged.emplace(tenant, groups.size()).first->second;
+    if (g == groups.size()) groups.push_back(TenantGroup{std::move(tenant), {}, {}});
+    groups[g].profile_ids.push_back(p.id);
+    groups[g].profile_names.push_back(p.name);
   }
   return groups;
 }

@@ -46,7 +46,8 @@ struct TenantGroup {
   std::vector<std::string> profile_ids;
   std::vector<std::string> profile_names;
 };
-// Profiles grouped by tenantOf(), in order of first appearance.
+// Profiles grouped by tenantOf(), in order of first appearance. Only profiles with a TenantID
+// tag share a group; each profile without one is a group of its own.
 std::vector<TenantGroup> groupByTenant(const std::vector<profiles::Profile>& profiles);
 
 }  // namespace costgate::identity

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/random.h"
 #include "common/strings.h"
 
@@ -24,9 +26,19 @@ std::string profileArn(std::string_view region, std::string_view account, std::s
                      id);
 }
 
+namespace {
+bool isAccountId(std::string_view account) {
+  return account.size() == 12 &&
+         std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
 std::optional<ParsedArn> parseProfileArn(std::string_view arn) {
   auto parts = split(arn, ':');
-  if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "bedrock") return std::nullopt;
+  if (parts.size() != 6 || parts[0] != "arn" || parts[1].empty() || parts[2] != "bedrock" ||
+      !isAccountId(parts[4])) {
+    return std::nullopt;
+  }
   std::string_view resource = parts[5];
   constexpr std::string_view kPrefix = "application-inference-profile/";
   if (resource.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
@@ -38,12 +50,8 @@ std::optional<ParsedArn> parseProfileArn(std::string_view arn) {
 std::optional<std::string> accountOfArn(std::string_view arn) {
   auto parts = split(arn, ':');
   if (parts.size() < 6 || parts[0] != "arn") return std::nullopt;
-  std::string_view account = parts[4];
-  if (account.size() != 12) return std::nullopt;
-  for (char c : account) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  return std::string(account);
+  if (!isAccountId(parts[4])) return std::nullopt;
+  return std::string(parts[4]);
 }
 
 }  // namespace costgate::profiles

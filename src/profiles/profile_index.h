@@ -63,17 +63,31 @@ class ProfileIndex {
 
  private:
   static constexpr size_t kMaxCandidates = 5;
-  static std::string postingKey(std::string_view lower_key, std::string_view value);
-  bool hasTag(uint32_t profile, std::string_view lower_key, std::string_view value) const;
+
+  // Lookups by std::string_view, without building a std::string per request.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+  // The profiles holding one tag. Common tags also get a bitmap, so that checking a candidate
+  // against them is one bit test; the bitmaps cost at most 8 bytes per posting entry (a list
+  // gets one only when it holds at least 1/64 of all profiles).
+  struct Posting {
+    std::vector<uint32_t> ids;   // ascending
+    std::vector<uint64_t> bits;  // empty for rare tags
+    bool holds(uint32_t profile, size_t& cursor) const;
+  };
+  // lowercase key + '\0' + value
+  static void postingKey(std::string& out, std::string_view key, std::string_view value);
 
   std::vector<Profile> profiles_;
-  std::unordered_map<std::string, uint32_t> by_id_;
-  std::unordered_map<std::string, uint32_t> by_arn_;
-  std::unordered_map<std::string, uint32_t> by_name_;
-  // lowercase key + '\0' + value -> profiles holding that tag, ascending.
-  std::unordered_map<std::string, std::vector<uint32_t>> postings_;
-  // per profile: (lowercase key, value), sorted by key.
-  std::vector<std::vector<std::pair<std::string, std::string>>> lowered_tags_;
+  StringMap<uint32_t> by_id_;
+  StringMap<uint32_t> by_arn_;
+  StringMap<uint32_t> by_name_;
+  StringMap<Posting> postings_;
 };
 
 }  // namespace costgate::profiles

@@ -62,13 +62,30 @@ ProfilePlan planProfiles(const ReconcileInput& in) {
     if (!have) {
       have = find([&](const Profile& p) { return p.name == want.name && !matched.count(p.id); });
     }
-    if (have && have->origin != Origin::kSetup) {
+    // A CLI-made profile holding the name blocks it, even when the recorded id matched
+    // another profile (a rename into that name would give two profiles one name).
+    const Profile* cli_named =
+        find([&](const Profile& p) { return p.name == want.name && p.origin != Origin::kSetup; });
+    if ((have && have->origin != Origin::kSetup) || cli_named) {
       plan.conflicts.push_back(fmt::format(
           "profile {} already exists and was made with `costgate profiles create`; delete it "
           "or rename the profile in the config",
           jsonQuote(want.name)));
       continue;
     }
+    // Tags must still tell every profile apart, including those made with the CLI.
+    bool clash = false;
+    for (const Profile& other : in.current) {
+      if (other.origin == Origin::kSetup || want.tags.empty()) continue;
+      if (sameTagSet(want.tags, other.tags)) {
+        plan.conflicts.push_back(fmt::format(
+            "profile {} has the same tags as profile {} (made with `costgate profiles create`), "
+            "so tags could not tell them apart",
+            jsonQuote(want.name), jsonQuote(other.name)));
+        clash = true;
+      }
+    }
+    if (clash) continue;
     ProfileChange change;
     if (have) {
       matched.insert(have->id);
@@ -90,7 +107,7 @@ ProfilePlan planProfiles(const ReconcileInput& in) {
     }
     static_cast<ProfileSpec&>(change.profile) = want;
     change.profile.arn = profileArn(want.region, in.account, change.profile.id);
-    if (change.kind == ProfileChange::Kind::kUnchanged && have && have->arn != change.profile.arn) {
+    if (have && have->arn != change.profile.arn) {
       change.kind = ProfileChange::Kind::kUpdate;
       change.changes.push_back(fmt::format("arn: {} -> {}", have->arn, change.profile.arn));
     }

@@ -93,8 +93,51 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: the usage ledger, one row per metered call, keyed by costgate's own call id (a
+// retried batch is skipped row by row, never counted twice). Unit prices and costs are exact
+// decimals as TEXT, like prices above; total_cost is stored for other readers of the file and
+// checked against its parts when read. tags_json holds the profile's tags at the time of the
+// call, [{"key": K, "value": V}, ...]; status is "success" or "failure"; estimated is 0 or 1.
+constexpr std::string_view kMigration2 = R"sql(
+CREATE TABLE usage_records (
+  call_id            TEXT NOT NULL PRIMARY KEY,
+  request_id         TEXT NOT NULL,
+  started_at         INTEGER NOT NULL,
+  first_token_at     INTEGER,
+  ended_at           INTEGER NOT NULL,
+  profile_id         TEXT NOT NULL,
+  profile_name       TEXT NOT NULL,
+  tags_json          TEXT NOT NULL,
+  key_id             TEXT NOT NULL,
+  model_id           TEXT NOT NULL,
+  region             TEXT NOT NULL,
+  dialect            TEXT NOT NULL,
+  upstream           TEXT NOT NULL,
+  input_tokens       INTEGER NOT NULL,
+  output_tokens      INTEGER NOT NULL,
+  cache_read_tokens  INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  input_per_1k       TEXT NOT NULL,
+  output_per_1k      TEXT NOT NULL,
+  cache_read_per_1k  TEXT,
+  cache_write_per_1k TEXT,
+  plain_input_cost   TEXT NOT NULL,
+  cache_read_cost    TEXT NOT NULL,
+  cache_write_cost   TEXT NOT NULL,
+  output_cost        TEXT NOT NULL,
+  total_cost         TEXT NOT NULL,
+  status             TEXT NOT NULL,
+  http_status        INTEGER NOT NULL,
+  error_type         TEXT NOT NULL,
+  estimated          INTEGER NOT NULL
+);
+CREATE INDEX usage_records_by_profile ON usage_records (profile_id, started_at);
+CREATE INDEX usage_records_by_start ON usage_records (started_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1},
+    Migration{2, kMigration2},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -1,0 +1,237 @@
+// The seed's dialect, POST /invoke, so clients written for the seed work unchanged.
+//
+// Decoding: the body is either the Bedrock Converse "messages" list
+// ([{"role":"user","content":[{"text":"Hi"}]}]) or a whole Converse request object: "messages"
+// (required), "system" (a list of {"text"} blocks, joined with "\n"), "inferenceConfig"
+// {maxTokens, temperature (0–1), topP (0–1), stopSequences} and "modelId" (kept as the
+// request's model; "" when absent). Roles are "user" and "assistant"; content is a list of
+// text blocks; any other block (image, document, toolUse, cachePoint, …) and "toolConfig" are
+// refused, since costgate translates text conversations only. "stream": true is refused:
+// /invoke answers whole, as the seed did.
+//
+// Answer: the Converse "output" object at the top level, with Converse's siblings beside it:
+//   {"message":{"role":"assistant","content":[{"text":…}]}, "stopReason":"end_turn",
+//    "usage":{"inputTokens","outputTokens","totalTokens"[,"cacheReadInputTokens"]
+//             [,"cacheWriteInputTokens"]}, "metrics":{"latencyMs"}, "costgate":{…}}
+// As in Bedrock, inputTokens excludes cache reads and writes (each reported only when
+// non-zero) and totalTokens counts every token, cached ones included.
+// Errors: {"error":{"type","message"}} (ARCHITECTURE.md).
+//
+// Streaming (not used by /invoke; for a caller that wants the seed's JSON as a stream): SSE
+// events named and shaped after Bedrock's ConverseStream: "messageStart" {"role":"assistant"},
+// "contentBlockDelta" {"contentBlockIndex":0,"delta":{"text"}}, "contentBlockStop"
+// {"contentBlockIndex":0}, "messageStop" {"stopReason"}, then "metadata" {"usage","metrics",
+// "costgate"}; a mid-stream error is "error" {"error":{"type","message"}}.
+
+#include <fmt/format.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/dialect.h"
+#include "api/dialect_util.h"
+#include "api/json_body.h"
+
+namespace costgate::api {
+
+namespace {
+
+namespace json = boost::json;
+
+std::string errorType(const chat::CallError& e) {
+  if (!e.type.empty()) return e.type;
+  switch (e.status) {
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found";
+    case 429:
+      return "rate_limited";
+    default:
+      return e.status >= 500 ? "internal_error" : "invalid_request_error";
+  }
+}
+
+json::object errorBody(const chat::CallError& e) {
+  json::object err;
+  err["type"] = errorType(e);
+  err["message"] = e.message;
+  json::object o;
+  o["error"] = std::move(err);
+  return o;
+}
+
+json::object usageJson(const pricing::Usage& u) {
+  json::object o;
+  o["inputTokens"] = u.input_tokens;
+  o["outputTokens"] = u.output_tokens;
+  o["totalTokens"] = allInputTokens(u) + u.output_tokens;
+  if (u.cache_read_tokens != 0) o["cacheReadInputTokens"] = u.cache_read_tokens;
+  if (u.cache_write_tokens != 0) o["cacheWriteInputTokens"] = u.cache_write_tokens;
+  return o;
+}
+
+json::object metricsJson(const chat::ChatResponse& r) {
+  json::object o;
+  o["latencyMs"] = r.latency_ms;
+  return o;
+}
+
+// Reads the Converse messages list into req; returns false after recording the first problem.
+bool readMessages(FieldReader& f, const json::array& msgs, chat::ChatRequest& req) {
+  if (msgs.empty()) {
+    f.failField("messages", "must not be empty");
+    return false;
+  }
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const std::string path = fmt::format("messages[{}]", i);
+    const json::object* m = msgs[i].if_object();
+    if (m == nullptr) {
+      f.fail(fmt::format("{}: must be an object, not {}", path, jsonKindName(msgs[i])));
+      return false;
+    }
+    FieldReader mf(*m, path + ".");
+    std::optional<std::string> role = mf.string("role", true);
+    if (!mf.ok()) {
+      f.fail(mf.error());
+      return false;
+    }
+    if (*role != "user" && *role != "assistant") {
+      f.fail(fmt::format("{}.role: must be 'user' or 'assistant', not '{}'", path, *role));
+      return false;
+    }
+    const json::value* content = mf.get("content");
+    if (content == nullptr) {
+      f.fail(path + ".content: is required");
+      return false;
+    }
+    Result<std::string> text = converseTextContent(*content, path + ".content");
+    if (!text) {
+      f.fail(text.error());
+      return false;
+    }
+    const auto r = *role == "user" ? chat::Role::kUser : chat::Role::kAssistant;
+    req.messages.push_back(chat::Message{r, std::move(*text)});
+  }
+  return true;
+}
+
+// The members of a whole Converse request object beside its messages.
+void readConverseRequest(FieldReader& f, chat::ChatRequest& req) {
+  if (std::optional<std::string> model = f.string("modelId")) req.model = std::move(*model);
+  if (const json::value* system = f.get("system"); system != nullptr && f.ok()) {
+    Result<std::string> text = converseTextContent(*system, "system");
+    if (text) {
+      req.system = std::move(*text);
+    } else {
+      f.fail(text.error());
+    }
+  }
+  if (const json::object* config = f.object("inferenceConfig")) {
+    FieldReader c(*config, "inferenceConfig.");
+    req.max_tokens = c.positiveInt("maxTokens");
+    req.temperature = c.number("temperature", 0, 1);
+    req.top_p = c.number("topP", 0, 1);
+    req.stop_sequences = c.stringList("stopSequences");
+    if (!c.ok()) f.fail(c.error());
+  }
+  if (f.get("toolConfig") != nullptr) f.failField("toolConfig", "tool use is not supported");
+  if (f.boolean("stream").value_or(false)) {
+    f.failField("stream", "POST /invoke does not stream; it answers with the whole message");
+  }
+}
+
+class SeedDialect final : public Dialect {
+ public:
+  const char* name() const override { return "seed"; }
+
+  DecodeResult decode(std::string_view body) const override {
+    Result<json::value> parsed = parseJsonBody(body);
+    if (!parsed) return invalidRequest(parsed.error());
+    chat::ChatRequest req;
+    if (const json::array* list = parsed->if_array()) {
+      const json::object none;  // a bare list: only its messages to read
+      FieldReader f(none);
+      readMessages(f, *list, req);
+      if (!f.ok()) return invalidRequest(f.error());
+    } else if (const json::object* root = parsed->if_object()) {
+      FieldReader f(*root);
+      if (const json::array* msgs = f.array("messages", true)) readMessages(f, *msgs, req);
+      if (f.ok()) readConverseRequest(f, req);
+      if (!f.ok()) return invalidRequest(f.error());
+    } else {
+      return invalidRequest(fmt::format(
+          "the request body must be a Converse messages list or a Converse request object, "
+          "not {}",
+          jsonKindName(*parsed)));
+    }
+    DecodeResult out;
+    out.request = std::move(req);
+    return out;
+  }
+
+  std::string encodeResponse(const chat::ChatResponse& r, const chat::CallInfo& info,
+                             const StreamContext& ctx) const override {
+    json::object block;
+    block["text"] = r.text;
+    json::object message;
+    message["role"] = "assistant";
+    message["content"] = json::array{std::move(block)};
+    json::object o;
+    o["message"] = std::move(message);
+    o["stopReason"] = chat::stopReasonName(r.stop_reason);
+    o["usage"] = usageJson(r.usage);
+    o["metrics"] = metricsJson(r);
+    o["costgate"] = costgateInfo(info);
+    return json::serialize(o);
+  }
+
+  std::string encodeError(const chat::CallError& e) const override {
+    return json::serialize(errorBody(e));
+  }
+
+  std::string streamStart(const StreamContext& ctx) const override {
+    json::object o;
+    o["role"] = "assistant";
+    return sseEvent("messageStart", o);
+  }
+
+  std::string streamDelta(const StreamContext& ctx, std::string_view text) const override {
+    json::object delta;
+    delta["text"] = text;
+    json::object o;
+    o["contentBlockIndex"] = 0;
+    o["delta"] = std::move(delta);
+    return sseEvent("contentBlockDelta", o);
+  }
+
+  std::string streamEnd(const StreamContext& ctx, const chat::ChatResponse& r,
+                        const chat::CallInfo& info) const override {
+    json::object block_stop;
+    block_stop["contentBlockIndex"] = 0;
+    json::object stop;
+    stop["stopReason"] = chat::stopReasonName(r.stop_reason);
+    json::object metadata;
+    metadata["usage"] = usageJson(r.usage);
+    metadata["metrics"] = metricsJson(r);
+    metadata["costgate"] = costgateInfo(info);
+    return sseEvent("contentBlockStop", block_stop) + sseEvent("messageStop", stop) +
+           sseEvent("metadata", metadata);
+  }
+
+  std::string streamError(const StreamContext& ctx, const chat::CallError& e) const override {
+    return sseEvent("error", errorBody(e));
+  }
+};
+
+}  // namespace
+
+const Dialect& seedDialect() {
+  static const SeedDialect d;
+  return d;
+}
+
+}  // namespace costgate::api

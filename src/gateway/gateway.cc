@@ -1,0 +1,466 @@
+#include "gateway/gateway.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/strings.h"
+#include "metering/usage_record.h"
+#include "profiles/tags.h"
+#include "providers/sim.h"
+
+namespace costgate::gateway {
+
+namespace asio = boost::asio;
+using chat::CallError;
+using profiles::Profile;
+
+struct Gateway::Call {
+  std::shared_ptr<const Snapshot> snap;
+  metering::UsageRecord record;
+  std::optional<identity::Principal> caller;
+  const Profile* profile = nullptr;
+  const pricing::ModelPrice* price = nullptr;
+  chat::ChatRequest request;
+  api::StreamContext ctx;
+  bool streaming_started = false;
+};
+
+namespace {
+
+// Awaits the ledger's group commit of one record; the writer's callback resumes the coroutine
+// on its own executor.
+template <class Token>
+auto asyncAppend(metering::LedgerWriter& ledger, metering::UsageRecord record, Token&& token) {
+  return asio::async_initiate<Token, void(Status)>(
+      [&ledger](auto handler, metering::UsageRecord r) {
+        auto ex = asio::get_associated_executor(handler);
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        ledger.append(std::move(r), [h, ex](const Status& s) {
+          asio::post(ex, [h, s]() mutable { std::move (*h)(s); });
+        });
+      },
+      token, std::move(record));
+}
+
+std::string_view bearerToken(const http::Request& req) {
+  std::string_view auth = req.headers.get("authorization");
+  if (auth.size() > 7 && equalsIgnoreCase(auth.substr(0, 7), "bearer ")) {
+    return trim(auth.substr(7));
+  }
+  return trim(req.headers.get("x-api-key"));
+}
+
+std::string answerId(const api::Dialect& d, const std::string& call_id) {
+  std::string_view name = d.name();
+  if (name == "openai") return "chatcmpl-" + call_id;
+  if (name == "anthropic") return "msg_" + call_id;
+  return call_id;
+}
+
+int statusOf(profiles::Resolution::Outcome o) {
+  using O = profiles::Resolution::Outcome;
+  switch (o) {
+    case O::kFound: return 200;
+    case O::kNotFound: return 404;
+    case O::kAmbiguous: return 409;
+    case O::kForbidden: return 403;
+    case O::kConflict: return 400;
+  }
+  return 400;
+}
+
+const char* typeOf(profiles::Resolution::Outcome o) {
+  using O = profiles::Resolution::Outcome;
+  switch (o) {
+    case O::kFound: return "ok";
+    case O::kNotFound: return "profile_not_found";
+    case O::kAmbiguous: return "profile_ambiguous";
+    case O::kForbidden: return "permission_denied";
+    case O::kConflict: return "profile_conflict";
+  }
+  return "invalid_request_error";
+}
+
+void addCostHeaders(http::Headers& h, const chat::CallInfo& info) {
+  h.add("x-costgate-profile", info.profile);
+  h.add("x-costgate-input-tokens",
+        std::to_string(info.usage.input_tokens + info.usage.cache_read_tokens +
+                       info.usage.cache_write_tokens));
+  h.add("x-costgate-output-tokens", std::to_string(info.usage.output_tokens));
+  h.add("x-costgate-cost-usd", info.cost_usd);
+}
+
+chat::CallInfo infoOf(const metering::UsageRecord& r) {
+  return {r.call_id, r.request_id, r.profile_name, r.usage, r.cost.total().toString()};
+}
+
+// Streams the upstream's deltas to the client in its dialect.
+class DialectSink final : public providers::StreamSink {
+ public:
+  DialectSink(const api::Dialect& dialect, api::StreamContext& ctx, http::Responder& res,
+              http::Headers headers, bool& started, std::optional<TimePoint>& first_token_at,
+              Clock& clock)
+      : dialect_(dialect),
+        ctx_(ctx),
+        res_(res),
+        headers_(std::move(headers)),
+        started_(started),
+        first_token_at_(first_token_at),
+        clock_(clock) {}
+
+  // providers::StreamSink
+  // g++ 12 miscompiles a coroutine that has both `if (!co_await …)` and `co_return co_await …`
+  // (it crashes on resume), so every co_await result goes into a local first.
+  asio::awaitable<bool> onStart(std::string_view message_id, std::string_view model) override {
+    started_ = true;
+    first_token_at_ = clock_.now();
+    bool connected = co_await res_.startStream(200, headers_);
+    if (!connected) co_return false;
+    std::string start = dialect_.streamStart(ctx_);
+    connected = co_await res_.writeChunk(start);
+    co_return connected;
+  }
+  asio::awaitable<bool> onDelta(std::string_view text) override {
+    std::string delta = dialect_.streamDelta(ctx_, text);
+    bool connected = co_await res_.writeChunk(delta);
+    co_return connected;
+  }
+
+ private:
+  const api::Dialect& dialect_;
+  api::StreamContext& ctx_;
+  http::Responder& res_;
+  http::Headers headers_;
+  bool& started_;
+  std::optional<TimePoint>& first_token_at_;
+  Clock& clock_;
+};
+
+}  // namespace
+
+Gateway::Gateway(GatewayOptions options, SnapshotHolder& snapshots,
+                 metering::LedgerWriter& ledger, control::Admission& admission,
+                 std::map<std::string, std::unique_ptr<providers::Provider>> providers,
+                 Clock& clock)
+    : options_(std::move(options)),
+      snapshots_(snapshots),
+      ledger_(ledger),
+      admission_(admission),
+      providers_(std::move(providers)),
+      clock_(clock) {}
+
+void Gateway::addRoutes(http::Router& router) {
+  auto chat = [this](const api::Dialect& d) {
+    return [this, &d](http::Request& req, http::Responder& res,
+                      std::string_view param) -> asio::awaitable<void> {
+      co_await handleChat(d, req, res);
+    };
+  };
+  router.add("POST", "/invoke", chat(api::seedDialect()));
+  router.add("POST", "/v1/chat/completions", chat(api::openAiDialect()));
+  router.add("POST", "/v1/messages", chat(api::anthropicDialect()));
+  auto health = [](http::Request& req, http::Responder& res,
+                   std::string_view param) -> asio::awaitable<void> {
+    http::Response r;
+    r.headers.add("content-type", "application/json");
+    r.body = R"({"status":"ok"})";
+    co_await res.send(std::move(r));
+  };
+  router.add("GET", "/healthz", health);
+  router.add("GET", "/readyz",
+             [this](http::Request& req, http::Responder& res,
+                    std::string_view param) -> asio::awaitable<void> {
+               auto snap = snapshots_.get();
+               http::Response r;
+               r.headers.add("content-type", "application/json");
+               r.body = fmt::format(R"({{"status":"ready","profiles":{},"generation":{}}})",
+                                    snap->profiles.size(), snap->generation);
+               co_await res.send(std::move(r));
+             });
+}
+
+asio::awaitable<Status> Gateway::commit(Call& call) {
+  call.record.ended_at = clock_.now();
+  Status s = co_await asyncAppend(ledger_, call.record, asio::use_awaitable);
+  if (!s) {
+    // The answer still goes out: a paid call is never reported as failed because bookkeeping
+    // failed after it. The loss is loud.
+    spdlog::error("ledger: call {} (profile {}, cost {}) was not recorded: {}",
+                  call.record.call_id, call.record.profile_name,
+                  call.record.cost.total().toString(), s.error());
+  }
+  co_return s;
+}
+
+asio::awaitable<void> Gateway::answerError(const api::Dialect& dialect, Call& call,
+                                           http::Responder& res, CallError error) {
+  if (call.profile) {
+    // Attributed calls are recorded even when they fail (InvocationFailure).
+    call.record.status = metering::CallStatus::kFailure;
+    call.record.http_status = error.status;
+    call.record.error_type = error.type;
+    co_await commit(call);
+  }
+  if (call.streaming_started) {
+    std::string event = dialect.streamError(call.ctx, error);
+    co_await res.writeChunk(event);
+    co_await res.endStream();
+    co_return;
+  }
+  http::Response r;
+  r.status = error.status;
+  r.headers.add("content-type", "application/json");
+  r.headers.add("x-costgate-call-id", call.record.call_id);
+  if (!call.record.request_id.empty()) r.headers.add("x-request-id", call.record.request_id);
+  if (call.profile) addCostHeaders(r.headers, infoOf(call.record));
+  r.body = dialect.encodeError(error);
+  co_await res.send(std::move(r));
+}
+
+asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Request& req,
+                                          http::Responder& res) {
+  Call call;
+  call.snap = snapshots_.get();
+  const Snapshot& snap = *call.snap;
+  metering::UsageRecord& rec = call.record;
+  rec.started_at = clock_.now();
+  rec.call_id = metering::newCallId(rec.started_at);
+  rec.request_id = std::string(req.headers.get("x-request-id"));
+  rec.dialect = dialect.name();
+
+  // Who is calling.
+  std::string_view token = bearerToken(req);
+  if (token.empty()) {
+    co_await answerError(dialect, call, res,
+                         {401, "authentication_error",
+                          "missing API key: send Authorization: Bearer KEY or x-api-key: KEY"});
+    co_return;
+  }
+  call.caller = snap.keys.authenticate(token);
+  if (!call.caller) {
+    co_await answerError(dialect, call, res,
+                         {401, "authentication_error", "invalid or revoked API key"});
+    co_return;
+  }
+  rec.key_id = call.caller->key_id;
+
+  // What is asked.
+  api::DecodeResult decoded = dialect.decode(req.body);
+  if (!decoded.request) {
+    co_await answerError(dialect, call, res, decoded.error);
+    co_return;
+  }
+  call.request = std::move(*decoded.request);
+
+  // Which profile pays.
+  const identity::Principal& caller = *call.caller;
+  auto reach = [&caller](const Profile& p) { return caller.reaches(p); };
+  profiles::ProfileQuery q;
+  q.id_or_arn = std::string(trim(req.headers.get("inference-profile-id")));
+  q.name = std::string(trim(req.headers.get("inference-profile-name")));
+  if (std::string_view tags = req.headers.get("tags"); !tags.empty()) {
+    auto parsed = profiles::parseTagsHeader(tags);
+    if (!parsed) {
+      co_await answerError(dialect, call, res, {400, "invalid_request_error", parsed.error()});
+      co_return;
+    }
+    q.tags = std::move(*parsed);
+  }
+  constexpr std::string_view kTagPrefix = "x-costgate-tag-";
+  for (const auto& [name, value] : req.headers.items()) {
+    if (name.size() > kTagPrefix.size() &&
+        equalsIgnoreCase(std::string_view(name).substr(0, kTagPrefix.size()), kTagPrefix)) {
+      q.tags.push_back({name.substr(kTagPrefix.size()), std::string(trim(value))});
+    }
+  }
+  if (auto dup = profiles::firstDuplicateKey(q.tags)) {
+    co_await answerError(dialect, call, res,
+                         {400, "invalid_request_error",
+                          fmt::format("tag {} is given twice", jsonQuote(q.tags[*dup].key))});
+    co_return;
+  }
+  const std::string& body_model = call.request.model;
+  const Profile* named_by_model = nullptr;
+  if (!body_model.empty()) {
+    named_by_model = snap.profiles.byIdOrArn(body_model);
+    if (!named_by_model) named_by_model = snap.profiles.byName(body_model);
+  }
+  if (q.empty()) {
+    if (named_by_model) {
+      if (!caller.reaches(*named_by_model)) {
+        co_await answerError(dialect, call, res,
+                             {403, "permission_denied",
+                              fmt::format("this key may not use profile {}",
+                                          jsonQuote(named_by_model->name))});
+        co_return;
+      }
+      call.profile = named_by_model;
+    } else if (caller.role == identity::Role::kTenant && caller.profile_ids.size() == 1) {
+      call.profile = snap.profiles.byId(*caller.profile_ids.begin());
+    }
+    if (!call.profile) {
+      co_await answerError(
+          dialect, call, res,
+          {400, "invalid_request_error",
+           "the request names no profile: send inference-profile-id, inference-profile-name or "
+           "tags headers, or name the profile as the model"});
+      co_return;
+    }
+  } else {
+    profiles::Resolution r = snap.profiles.resolve(q, reach);
+    if (!r.found()) {
+      if (r.outcome == profiles::Resolution::Outcome::kForbidden) {
+        spdlog::warn("key {} (tenant {}) tried to use profile {}", caller.key_id, caller.tenant,
+                     r.profile ? r.profile->name : "?");
+      }
+      co_await answerError(dialect, call, res, {statusOf(r.outcome), typeOf(r.outcome), r.message});
+      co_return;
+    }
+    if (named_by_model && named_by_model != r.profile) {
+      co_await answerError(dialect, call, res,
+                           {400, "profile_conflict",
+                            fmt::format("the headers name profile {} but the model names profile "
+                                        "{}",
+                                        jsonQuote(r.profile->name),
+                                        jsonQuote(named_by_model->name))});
+      co_return;
+    }
+    call.profile = r.profile;
+  }
+  const Profile& profile = *call.profile;
+  if (!body_model.empty() && !named_by_model && body_model != profile.model_id) {
+    co_await answerError(dialect, call, res,
+                         {400, "invalid_request_error",
+                          fmt::format("model {} differs from profile {}'s model {}; omit it or "
+                                      "send the profile's model",
+                                      jsonQuote(body_model), jsonQuote(profile.name),
+                                      jsonQuote(profile.model_id))});
+    co_return;
+  }
+  rec.profile_id = profile.id;
+  rec.profile_name = profile.name;
+  rec.tags = profile.tags;
+  rec.model_id = profile.model_id;
+  rec.region = profile.region;
+  // From here on, failures are recorded against the profile.
+  call.profile = &profile;
+
+  // The price, before anything is spent.
+  call.price = snap.prices.find(profile.region, profile.model_id, rec.started_at);
+  if (!call.price || call.price->kind == pricing::ModelKind::kImage) {
+    co_await answerError(dialect, call, res,
+                         {422, "unpriced_model",
+                          fmt::format("model {} has no token price in region {}; the call was "
+                                      "not made",
+                                      jsonQuote(profile.model_id), jsonQuote(profile.region))});
+    co_return;
+  }
+  rec.prices = call.price->tokens;
+
+  // Admission, on the worst case.
+  control::AdmissionRequest adm;
+  adm.profile = &profile;
+  adm.caller = &caller;
+  adm.model_id = profile.model_id;
+  adm.estimated_input_tokens = providers::estimateInputTokens(call.request);
+  adm.max_output_tokens = call.request.max_tokens.value_or(options_.default_max_output_tokens);
+  auto worst = pricing::PriceTable::cost(
+      *call.price, {adm.estimated_input_tokens, adm.max_output_tokens, 0, 0});
+  if (worst) adm.worst_case_cost = worst->total();
+  control::AdmissionDecision decision = admission_.admit(adm);
+  if (!decision.admitted()) {
+    co_await answerError(dialect, call, res,
+                         {decision.httpStatus(), "admission_refused", decision.reason});
+    co_return;
+  }
+
+  co_await runUpstream(dialect, call, res);
+}
+
+asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& call,
+                                           http::Responder& res) {
+  const Profile& profile = *call.profile;
+  metering::UsageRecord& rec = call.record;
+  const std::string& provider_name =
+      profile.provider.empty() ? options_.default_provider : profile.provider;
+  rec.upstream = provider_name;
+  auto it = providers_.find(provider_name);
+  if (it == providers_.end()) {
+    co_await answerError(dialect, call, res,
+                         {502, "upstream_not_configured",
+                          fmt::format("profile {} uses upstream {}, which this server does not "
+                                      "have configured",
+                                      jsonQuote(profile.name), jsonQuote(provider_name))});
+    co_return;
+  }
+  providers::Provider& provider = *it->second;
+  providers::UpstreamCall up{&call.request, profile.model_id, profile.region};
+
+  call.ctx.id = answerId(dialect, rec.call_id);
+  call.ctx.model = profile.model_id;
+  call.ctx.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                              rec.started_at.time_since_epoch())
+                              .count();
+  call.ctx.input_tokens = providers::estimateInputTokens(call.request);
+  call.ctx.include_usage = call.request.include_usage;
+
+  providers::Outcome out;
+  if (call.request.stream) {
+    http::Headers headers;
+    headers.add("content-type", "text/event-stream");
+    headers.add("cache-control", "no-cache");
+    headers.add("x-costgate-call-id", rec.call_id);
+    headers.add("x-costgate-profile", profile.name);
+    if (!rec.request_id.empty()) headers.add("x-request-id", rec.request_id);
+    DialectSink sink(dialect, call.ctx, res, std::move(headers), call.streaming_started,
+                     rec.first_token_at, clock_);
+    out = co_await provider.stream(up, sink);
+  } else {
+    out = co_await provider.complete(up);
+  }
+
+  if (!out.ok()) {
+    if (out.partial_usage) {
+      rec.usage = *out.partial_usage;
+      if (auto cost = pricing::PriceTable::cost(*call.price, rec.usage)) rec.cost = *cost;
+    }
+    co_await answerError(dialect, call, res, out.error);
+    co_return;
+  }
+  chat::ChatResponse& answer = *out.response;
+  rec.usage = answer.usage;
+  auto cost = pricing::PriceTable::cost(*call.price, rec.usage);
+  if (cost) {
+    rec.cost = *cost;
+  } else {
+    spdlog::error("call {}: cannot price usage: {}", rec.call_id, cost.error());
+    rec.estimated = true;
+  }
+  rec.status = metering::CallStatus::kSuccess;
+  rec.http_status = 200;
+  answer.id = call.ctx.id;
+  answer.model = profile.model_id;
+
+  // The record is committed before the final byte of the answer leaves.
+  co_await commit(call);
+  chat::CallInfo info = infoOf(rec);
+  if (call.request.stream) {
+    std::string last = dialect.streamEnd(call.ctx, answer, info);
+    co_await res.writeChunk(last);
+    co_await res.endStream();
+    co_return;
+  }
+  http::Response r;
+  r.headers.add("content-type", "application/json");
+  r.headers.add("x-costgate-call-id", rec.call_id);
+  if (!rec.request_id.empty()) r.headers.add("x-request-id", rec.request_id);
+  addCostHeaders(r.headers, info);
+  r.body = dialect.encodeResponse(answer, info, call.ctx);
+  co_await res.send(std::move(r));
+}
+
+}  // namespace costgate::gateway

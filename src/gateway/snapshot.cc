@@ -1,0 +1,64 @@
+#include "gateway/snapshot.h"
+
+#include <spdlog/spdlog.h>
+
+namespace costgate::gateway {
+
+Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store) {
+  // Read the generation first: a change that lands while we read bumps it again, and the next
+  // check reloads.
+  auto gen = store.generation();
+  if (!gen) return makeError(gen.error());
+  auto profiles = store.listProfiles();
+  if (!profiles) return makeError(profiles.error());
+  auto keys = store.listKeys();
+  if (!keys) return makeError(keys.error());
+  auto prices = store.listPrices();
+  if (!prices) return makeError(prices.error());
+  auto table = pricing::PriceTable::build(std::move(*prices));
+  if (!table) return makeError(table.error());
+  auto s = std::make_shared<Snapshot>();
+  s->generation = *gen;
+  s->key_count = keys->size();
+  s->profiles = profiles::ProfileIndex(std::move(*profiles));
+  s->keys = identity::KeyRing(std::move(*keys));
+  s->prices = std::move(*table);
+  return std::shared_ptr<const Snapshot>(std::move(s));
+}
+
+void SnapshotHolder::watch(std::unique_ptr<store::Store> store,
+                           std::chrono::milliseconds interval) {
+  stop_ = false;
+  watcher_ = std::thread([this, st = std::move(store), interval] {
+    while (!stop_) {
+      for (auto waited = std::chrono::milliseconds(0); waited < interval && !stop_;
+           waited += std::chrono::milliseconds(50)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (stop_) break;
+      auto gen = st->generation();
+      if (!gen) {
+        spdlog::warn("cannot check the store for changes: {}", gen.error());
+        continue;
+      }
+      if (*gen == get()->generation) continue;
+      auto fresh = loadSnapshot(*st);
+      if (!fresh) {
+        spdlog::error("reloading profiles, keys and prices failed (keeping the previous ones): {}",
+                      fresh.error());
+        continue;
+      }
+      spdlog::info("store changed (generation {}): reloaded {} profiles, {} keys, {} prices",
+                   (*fresh)->generation, (*fresh)->profiles.size(), (*fresh)->key_count,
+                   (*fresh)->prices.all().size());
+      set(std::move(*fresh));
+    }
+  });
+}
+
+void SnapshotHolder::stopWatching() {
+  stop_ = true;
+  if (watcher_.joinable()) watcher_.join();
+}
+
+}  // namespace costgate::gateway

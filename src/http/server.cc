@@ -1,0 +1,355 @@
+// The one translation unit that instantiates Beast's HTTP server machinery.
+
+#include "http/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace costgate::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+// Status lines are built by Beast from the integer.
+bhttp::status toStatus(int code) { return static_cast<bhttp::status>(code); }
+
+}  // namespace
+
+struct Worker;
+
+struct Server::Impl {
+  ServerOptions opts;
+  Handler handler;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::atomic<size_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+  uint16_t port = 0;
+  std::mutex mutex;
+  std::condition_variable drained;
+
+  void requestDone() {
+    if (--in_flight == 0) {
+      std::lock_guard lock(mutex);
+      drained.notify_all();
+    }
+  }
+};
+
+class Session;
+
+struct Worker {
+  asio::io_context ioc{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::thread thread;
+  std::set<Session*> sessions;  // touched only on ioc's thread
+};
+
+class Session {
+ public:
+  Session(Server::Impl& server, tcp::socket socket, std::string remote)
+      : server_(server), stream_(std::move(socket)), remote_(std::move(remote)) {}
+
+  asio::awaitable<void> run();
+  bool idle() const { return idle_; }
+  void cancel() {
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  }
+
+ private:
+  asio::awaitable<void> writeError(int status, std::string_view type, std::string_view message);
+  asio::awaitable<void> discardBody(beast::flat_buffer& buffer, uint64_t content_length);
+
+  Server::Impl& server_;
+  beast::tcp_stream stream_;
+  std::string remote_;
+  bool idle_ = true;
+};
+
+class StreamResponderImpl final : public Responder {
+ public:
+  StreamResponderImpl(beast::tcp_stream& stream, bool keep_alive, unsigned version)
+      : stream_(stream), keep_alive_(keep_alive), version_(version) {}
+
+  // http::Responder
+  asio::awaitable<void> send(Response r) override {
+    answered_ = true;
+    bhttp::response<bhttp::string_body> res{toStatus(r.status), version_};
+    for (const auto& [name, value] : r.headers.items()) res.insert(name, value);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive_);
+    res.prepare_payload();
+    auto [ec, n] = co_await bhttp::async_write(stream_, res, kNoThrow);
+    if (ec) connected_ = false;
+  }
+
+  asio::awaitable<bool> startStream(int status, Headers headers) override {
+    answered_ = true;
+    streaming_ = true;
+    bhttp::response<bhttp::empty_body> res{toStatus(status), version_};
+    for (const auto& [name, value] : headers.items()) res.insert(name, value);
+    res.keep_alive(keep_alive_);
+    res.chunked(true);
+    bhttp::response_serializer<bhttp::empty_body> sr{res};
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kNoThrow);
+    if (ec) connected_ = false;
+    co_return connected_;
+  }
+
+  asio::awaitable<bool> writeChunk(std::string_view data) override {
+    if (!connected_ || data.empty()) co_return connected_;
+    auto [ec, n] = co_await asio::async_write(
+        stream_, bhttp::make_chunk(asio::const_buffer(data.data(), data.size())), kNoThrow);
+    if (ec) connected_ = false;
+    co_return connected_;
+  }
+
+  asio::awaitable<void> endStream() override {
+    if (!connected_) co_return;
+    auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), kNoThrow);
+    if (ec) connected_ = false;
+  }
+
+  bool clientConnected() const override { return connected_; }
+
+  bool answered() const { return answered_; }
+  bool keepAlive() const { return keep_alive_ && connected_; }
+
+ private:
+  beast::tcp_stream& stream_;
+  bool keep_alive_;
+  unsigned version_;
+  bool connected_ = true;
+  bool answered_ = false;
+  bool streaming_ = false;
+};
+
+asio::awaitable<void> Session::writeError(int status, std::string_view type,
+                                          std::string_view message) {
+  bhttp::response<bhttp::string_body> res{toStatus(status), 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = errorBody(type, message);
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream_.expires_after(server_.opts.discard_timeout);
+  co_await bhttp::async_write(stream_, res, kNoThrow);
+}
+
+asio::awaitable<void> Session::discardBody(beast::flat_buffer& buffer, uint64_t content_length) {
+  // Read and drop what the client still sends, so it sees our 413 instead of a reset; bounded
+  // by the discard timeout.
+  uint64_t remaining = content_length > buffer.size() ? content_length - buffer.size() : 0;
+  buffer.consume(buffer.size());
+  std::vector<char> scratch(64 * 1024);
+  stream_.expires_after(server_.opts.discard_timeout);
+  while (remaining > 0) {
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(scratch), kNoThrow);
+    if (ec) break;
+    remaining -= std::min<uint64_t>(remaining, n);
+  }
+}
+
+asio::awaitable<void> Session::run() {
+  const ServerOptions& opts = server_.opts;
+  beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    parser.body_limit(opts.max_body_bytes);
+    idle_ = true;
+    if (server_.stopping) break;
+    stream_.expires_after(opts.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer, parser, kNoThrow);
+    idle_ = false;
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await writeError(431, "request_header_fields_too_large",
+                            fmt::format("the request line and headers exceed {} bytes",
+                                        opts.max_header_bytes));
+      } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        co_await writeError(400, "bad_request", fmt::format("malformed HTTP: {}", ec.message()));
+      }
+      break;
+    }
+    auto content_length = parser.content_length();
+    if (content_length && *content_length > opts.max_body_bytes) {
+      co_await writeError(413, "request_too_large",
+                          fmt::format("the request body has {} bytes; the limit is {}",
+                                      *content_length, opts.max_body_bytes));
+      co_await discardBody(buffer, *content_length);
+      break;
+    }
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      co_await bhttp::async_write(stream_, cont, kNoThrow);
+    }
+    stream_.expires_after(opts.read_timeout);
+    auto [ec2, n2] = co_await bhttp::async_read(stream_, buffer, parser, kNoThrow);
+    if (ec2) {
+      if (ec2 == bhttp::error::body_limit) {
+        co_await writeError(413, "request_too_large",
+                            fmt::format("the request body exceeds {} bytes", opts.max_body_bytes));
+      }
+      break;
+    }
+    stream_.expires_never();  // the handler bounds its own upstream waits
+
+    auto msg = parser.release();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (const auto& field : msg) {
+      req.headers.add(std::string(field.name_string()), std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    req.remote_address = remote_;
+
+    StreamResponderImpl responder(stream_, msg.keep_alive() && !server_.stopping,
+                                  msg.version());
+    ++server_.in_flight;
+    try {
+      co_await server_.handler(req, responder);
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} {} failed: {}", req.method, req.path, e.what());
+    }
+    if (!responder.answered()) {
+      co_await responder.send(jsonError(500, "internal_error", "the request was not answered"));
+    }
+    server_.requestDone();
+    if (!responder.keepAlive() || server_.stopping) break;
+  }
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.socket().close(ignored);
+}
+
+namespace {
+
+asio::awaitable<void> acceptLoop(Server::Impl& server, Worker& w) {
+  for (;;) {
+    auto [ec, socket] = co_await w.acceptor->async_accept(kNoThrow);
+    if (ec) {
+      if (server.stopping || ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors) {
+        asio::steady_timer t(w.ioc, std::chrono::milliseconds(50));
+        co_await t.async_wait(kNoThrow);
+      }
+      continue;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto endpoint = socket.remote_endpoint(ignored);
+    auto session = std::make_shared<Session>(
+        server, std::move(socket),
+        fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port()));
+    w.sessions.insert(session.get());
+    asio::co_spawn(
+        w.ioc,
+        [session, &w]() -> asio::awaitable<void> {
+          co_await session->run();
+          w.sessions.erase(session.get());
+        },
+        asio::detached);
+  }
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->opts = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+Server::~Server() {
+  if (!impl_->workers.empty()) stop(std::chrono::milliseconds(0));
+}
+
+Status Server::start() {
+  Impl& s = *impl_;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(s.opts.host, ec);
+  if (ec) return makeError(fmt::format("bad listen address \"{}\": {}", s.opts.host, ec.message()));
+  unsigned threads = s.opts.threads ? s.opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  s.port = s.opts.port;
+  for (unsigned i = 0; i < threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->acceptor.emplace(w->ioc);
+    tcp::endpoint ep(address, s.port);
+    w->acceptor->open(ep.protocol(), ec);
+    if (!ec) w->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) {
+      w->acceptor->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true),
+                              ec);
+    }
+    if (!ec) w->acceptor->bind(ep, ec);
+    if (!ec) w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      for (auto& started : s.workers) started->acceptor->close();
+      s.workers.clear();
+      return makeError(fmt::format("cannot listen on {}:{}: {}", s.opts.host, s.port, ec.message()));
+    }
+    if (s.port == 0) s.port = w->acceptor->local_endpoint().port();
+    s.workers.push_back(std::move(w));
+  }
+  for (auto& w : s.workers) {
+    Worker& worker = *w;
+    asio::co_spawn(worker.ioc, acceptLoop(s, worker), asio::detached);
+    worker.thread = std::thread([&worker] { worker.ioc.run(); });
+  }
+  return {};
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+size_t Server::inFlight() const { return impl_->in_flight; }
+
+size_t Server::stop(std::chrono::milliseconds drain) {
+  Impl& s = *impl_;
+  s.stopping = true;
+  for (auto& w : s.workers) {
+    Worker& worker = *w;
+    asio::post(worker.ioc, [&worker] {
+      beast::error_code ignored;
+      worker.acceptor->close(ignored);
+      for (Session* session : worker.sessions) {
+        if (session->idle()) session->cancel();
+      }
+    });
+  }
+  {
+    std::unique_lock lock(s.mutex);
+    s.drained.wait_for(lock, drain, [&] { return s.in_flight == 0; });
+  }
+  size_t left = s.in_flight;
+  for (auto& w : s.workers) w->ioc.stop();
+  for (auto& w : s.workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  s.workers.clear();
+  return left;
+}
+
+}  // namespace costgate::http

@@ -1,0 +1,118 @@
+#include "metering/ledger_writer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+#include <vector>
+
+namespace costgate::metering {
+
+LedgerWriter::LedgerWriter(std::unique_ptr<LedgerStore> store, Options options)
+    : store_(std::move(store)), options_(options) {
+  options_.max_batch = std::max<size_t>(options_.max_batch, 1);
+  thread_ = std::thread([this] { run(); });
+}
+
+LedgerWriter::~LedgerWriter() {
+  stop();
+  thread_.join();
+}
+
+void LedgerWriter::append(UsageRecord record, Done done) {
+  const char* refusal = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      refusal = "the ledger writer has stopped; the record was not committed";
+    } else if (record.call_id.empty()) {
+      refusal = "a usage record without a call id cannot be committed";
+    } else {
+      queue_.push_back(Item{std::move(record), std::move(done)});
+      ++queued_total_;
+    }
+    if (refusal != nullptr) ++failed_;
+  }
+  if (refusal == nullptr) {
+    wake_.notify_one();
+  } else if (done) {
+    done(makeError(refusal));
+  }
+}
+
+void LedgerWriter::flush() {
+  // The writer thread waiting for itself would never wake.
+  assert(std::this_thread::get_id() != thread_.get_id());
+  if (std::this_thread::get_id() == thread_.get_id()) return;
+  std::unique_lock lock(mutex_);
+  const int64_t target = queued_total_;
+  idle_.wait(lock, [&] { return finished_total_ >= target; });
+}
+
+void LedgerWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  flush();
+}
+
+int64_t LedgerWriter::committedRecords() const {
+  std::lock_guard lock(mutex_);
+  return committed_;
+}
+
+int64_t LedgerWriter::commits() const {
+  std::lock_guard lock(mutex_);
+  return commits_;
+}
+
+int64_t LedgerWriter::failedRecords() const {
+  std::lock_guard lock(mutex_);
+  return failed_;
+}
+
+void LedgerWriter::run() {
+  std::vector<UsageRecord> records;
+  std::vector<Done> dones;
+  records.reserve(options_.max_batch);
+  dones.reserve(options_.max_batch);
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      // No timer: the batch is whatever gathered while the previous commit ran, so a lone
+      // record is committed at once and a burst shares one transaction.
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      const size_t n = std::min(queue_.size(), options_.max_batch);
+      for (size_t i = 0; i < n; ++i) {
+        Item& item = queue_.front();
+        records.push_back(std::move(item.record));
+        dones.push_back(std::move(item.done));
+        queue_.pop_front();
+      }
+    }
+
+    const Status status = store_->append(records);
+    for (Done& done : dones) {
+      if (done) done(status);
+    }
+
+    {
+      std::lock_guard lock(mutex_);
+      const auto n = static_cast<int64_t>(records.size());
+      if (status) {
+        committed_ += n;
+        ++commits_;
+      } else {
+        failed_ += n;
+      }
+      finished_total_ += n;
+    }
+    idle_.notify_all();
+    records.clear();
+    dones.clear();
+  }
+}
+
+}  // namespace costgate::metering

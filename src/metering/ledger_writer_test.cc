@@ -1,0 +1,297 @@
+#include "metering/ledger_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace costgate::metering {
+namespace {
+
+// What the fake ledger saw, shared with the test because the writer owns the ledger itself.
+struct FakeLedgerState {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, UsageRecord> records;  // by call id: a repeated id is skipped
+  std::vector<size_t> committed_batches;       // sizes, in commit order
+  std::vector<size_t> failed_batches;
+  int appends_entered = 0;
+  bool block = false;  // appends wait inside the store until release()
+  int fail_next = 0;   // this many appends fail next
+
+  void setBlock(bool b) {
+    std::lock_guard lock(mu);
+    block = b;
+    cv.notify_all();
+  }
+  void release() { setBlock(false); }
+  void failNext(int n) {
+    std::lock_guard lock(mu);
+    fail_next = n;
+  }
+  // Waits until `n` appends have begun (the n-th may be blocked inside).
+  void waitEntered(int n) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return appends_entered >= n; });
+  }
+  std::vector<size_t> batches() {
+    std::lock_guard lock(mu);
+    return committed_batches;
+  }
+  size_t size() {
+    std::lock_guard lock(mu);
+    return records.size();
+  }
+};
+
+// An in-memory LedgerStore: counts batches, fails or blocks on demand.
+class FakeLedger final : public LedgerStore {
+ public:
+  explicit FakeLedger(std::shared_ptr<FakeLedgerState> s) : s_(std::move(s)) {}
+
+  // metering::LedgerStore
+  Status append(const std::vector<UsageRecord>& batch) override {
+    std::unique_lock lock(s_->mu);
+    ++s_->appends_entered;
+    s_->cv.notify_all();
+    s_->cv.wait(lock, [&] { return !s_->block; });
+    if (s_->fail_next > 0) {
+      --s_->fail_next;
+      s_->failed_batches.push_back(batch.size());
+      return makeError("disk full");
+    }
+    for (const UsageRecord& r : batch) s_->records.emplace(r.call_id, r);
+    s_->committed_batches.push_back(batch.size());
+    return {};
+  }
+  Result<std::vector<UsageRecord>> query(const UsageQuery&) override {
+    std::lock_guard lock(s_->mu);
+    std::vector<UsageRecord> out;
+    for (const auto& [id, r] : s_->records) out.push_back(r);
+    return out;
+  }
+  Result<UsageTotals> totals(const UsageQuery&) override { return makeError("not in the fake"); }
+  Result<int64_t> count() override {
+    std::lock_guard lock(s_->mu);
+    return static_cast<int64_t>(s_->records.size());
+  }
+  Status purge() override {
+    std::lock_guard lock(s_->mu);
+    s_->records.clear();
+    return {};
+  }
+
+ private:
+  std::shared_ptr<FakeLedgerState> s_;
+};
+
+UsageRecord record(int64_t ms) {
+  UsageRecord r;
+  r.call_id = newCallId(TimePoint(std::chrono::milliseconds(ms)));
+  r.profile_id = "p1";
+  r.usage.input_tokens = ms;
+  return r;
+}
+
+// Collects the statuses `done` callbacks report.
+struct Outcomes {
+  std::mutex mu;
+  int ok = 0;
+  std::vector<std::string> errors;
+  std::vector<std::thread::id> threads;
+
+  LedgerWriter::Done done() {
+    return [this](const Status& st) {
+      std::lock_guard lock(mu);
+      if (st) {
+        ++ok;
+      } else {
+        errors.push_back(st.error());
+      }
+      threads.push_back(std::this_thread::get_id());
+    };
+  }
+  int total() {
+    std::lock_guard lock(mu);
+    return ok + static_cast<int>(errors.size());
+  }
+};
+
+class LedgerWriterTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<LedgerWriter> makeWriter(LedgerWriter::Options options = {}) {
+    return std::make_unique<LedgerWriter>(std::make_unique<FakeLedger>(state_), options);
+  }
+  std::shared_ptr<FakeLedgerState> state_ = std::make_shared<FakeLedgerState>();
+  Outcomes outcomes_;
+};
+
+TEST_F(LedgerWriterTest, CommitsEveryRecordAndTellsEachCallerOnTheWriterThread) {
+  auto writer = makeWriter();
+  for (int i = 0; i < 10; ++i) writer->append(record(i), outcomes_.done());
+  writer->flush();
+  EXPECT_EQ(outcomes_.ok, 10);
+  EXPECT_TRUE(outcomes_.errors.empty());
+  EXPECT_EQ(state_->size(), 10u);
+  EXPECT_EQ(writer->committedRecords(), 10);
+  EXPECT_EQ(writer->failedRecords(), 0);
+  EXPECT_GE(writer->commits(), 1);
+  EXPECT_LE(writer->commits(), 10);
+  for (auto id : outcomes_.threads) EXPECT_NE(id, std::this_thread::get_id());
+}
+
+TEST_F(LedgerWriterTest, RecordsArrivingDuringACommitShareTheNextOne) {
+  auto writer = makeWriter();
+  state_->setBlock(true);
+  writer->append(record(0), outcomes_.done());
+  state_->waitEntered(1);  // the first commit is in progress and held there
+  for (int i = 1; i <= 100; ++i) writer->append(record(i), outcomes_.done());
+  state_->release();
+  writer->flush();
+  EXPECT_EQ(outcomes_.ok, 101);
+  EXPECT_EQ(state_->batches(), (std::vector<size_t>{1, 100}));
+  EXPECT_EQ(writer->commits(), 2);
+  EXPECT_EQ(writer->committedRecords(), 101);
+}
+
+TEST_F(LedgerWriterTest, BatchesAreCappedAtMaxBatch) {
+  auto writer = makeWriter({.max_batch = 10});
+  state_->setBlock(true);
+  writer->append(record(0), outcomes_.done());
+  state_->waitEntered(1);
+  for (int i = 1; i <= 35; ++i) writer->append(record(i), outcomes_.done());
+  state_->release();
+  writer->flush();
+  EXPECT_EQ(state_->batches(), (std::vector<size_t>{1, 10, 10, 10, 5}));
+  EXPECT_EQ(outcomes_.ok, 36);
+}
+
+TEST_F(LedgerWriterTest, AFailedCommitIsReportedToEveryRecordOfItsBatch) {
+  auto writer = makeWriter();
+  state_->setBlock(true);
+  writer->append(record(0), outcomes_.done());
+  state_->waitEntered(1);
+  for (int i = 1; i <= 20; ++i) writer->append(record(i), outcomes_.done());
+  state_->failNext(2);  // the blocked commit, then the batch of 20
+  state_->release();
+  writer->flush();
+  EXPECT_EQ(outcomes_.ok, 0);
+  ASSERT_EQ(outcomes_.errors.size(), 21u);
+  for (const auto& e : outcomes_.errors) EXPECT_EQ(e, "disk full");
+  EXPECT_EQ(writer->failedRecords(), 21);
+  EXPECT_EQ(writer->committedRecords(), 0);
+  EXPECT_EQ(writer->commits(), 0);
+  EXPECT_EQ(state_->size(), 0u);
+
+  // The writer carries on after a failure.
+  writer->append(record(99), outcomes_.done());
+  writer->flush();
+  EXPECT_EQ(outcomes_.ok, 1);
+  EXPECT_EQ(writer->committedRecords(), 1);
+}
+
+TEST_F(LedgerWriterTest, FlushReturnsOnlyAfterEveryEarlierDoneHasRun) {
+  auto writer = makeWriter({.max_batch = 7});
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 50; ++i) writer->append(record(round * 50 + i), outcomes_.done());
+    writer->flush();
+    EXPECT_EQ(outcomes_.total(), (round + 1) * 50);
+  }
+  writer->flush();  // nothing queued: returns at once
+  EXPECT_EQ(state_->size(), 1000u);
+}
+
+TEST_F(LedgerWriterTest, StopCommitsWhatIsQueuedThenRefuses) {
+  auto writer = makeWriter();
+  state_->setBlock(true);
+  writer->append(record(0), outcomes_.done());
+  state_->waitEntered(1);
+  for (int i = 1; i < 50; ++i) writer->append(record(i), outcomes_.done());
+  std::thread stopper([&] { writer->stop(); });
+  state_->release();
+  stopper.join();
+  EXPECT_EQ(outcomes_.ok, 50);
+  EXPECT_EQ(state_->size(), 50u);
+
+  // Refused at once, on the caller's thread, and counted as failed.
+  bool called = false;
+  std::string error;
+  std::thread::id on;
+  writer->append(record(77), [&](const Status& st) {
+    called = true;
+    error = st ? "" : st.error();
+    on = std::this_thread::get_id();
+  });
+  EXPECT_TRUE(called);
+  EXPECT_NE(error.find("stopped"), std::string::npos) << error;
+  EXPECT_EQ(on, std::this_thread::get_id());
+  EXPECT_EQ(writer->failedRecords(), 1);
+  EXPECT_EQ(state_->size(), 50u);
+  writer->stop();  // again: nothing more happens
+  writer->flush();
+}
+
+TEST_F(LedgerWriterTest, DestructorCommitsTheRest) {
+  {
+    auto writer = makeWriter({.max_batch = 4});
+    for (int i = 0; i < 30; ++i) writer->append(record(i), outcomes_.done());
+  }
+  EXPECT_EQ(outcomes_.ok, 30);
+  EXPECT_EQ(state_->size(), 30u);
+}
+
+TEST_F(LedgerWriterTest, RefusesARecordWithoutACallIdWithoutHarmingOthers) {
+  auto writer = makeWriter();
+  UsageRecord nameless = record(1);
+  nameless.call_id.clear();
+  writer->append(record(0), outcomes_.done());
+  writer->append(nameless, outcomes_.done());
+  writer->append(record(2), outcomes_.done());
+  writer->flush();
+  EXPECT_EQ(outcomes_.ok, 2);
+  ASSERT_EQ(outcomes_.errors.size(), 1u);
+  EXPECT_NE(outcomes_.errors[0].find("call id"), std::string::npos);
+  EXPECT_EQ(state_->size(), 2u);
+}
+
+TEST_F(LedgerWriterTest, ManyThreadsAppendConcurrently) {
+  auto writer = makeWriter({.max_batch = 64});
+  constexpr int kThreads = 4, kEach = 1000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) writer->append(record(t * kEach + i), outcomes_.done());
+    });
+  }
+  for (auto& t : threads) t.join();
+  writer->flush();
+  EXPECT_EQ(outcomes_.ok, kThreads * kEach);
+  EXPECT_EQ(state_->size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(writer->committedRecords(), kThreads * kEach);
+  EXPECT_LE(writer->commits(), kThreads * kEach);
+}
+
+TEST_F(LedgerWriterTest, FlushAndStopFromOtherThreadsWhileAppending) {
+  auto writer = makeWriter({.max_batch = 16});
+  std::atomic<bool> go{true};
+  std::thread producer([&] {
+    for (int i = 0; go; ++i) writer->append(record(i), outcomes_.done());
+  });
+  for (int i = 0; i < 20; ++i) writer->flush();
+  writer->stop();
+  go = false;
+  producer.join();
+  // Every record was either committed or refused; none was left without an answer.
+  EXPECT_EQ(outcomes_.total(), writer->committedRecords() + writer->failedRecords());
+  EXPECT_EQ(static_cast<int64_t>(state_->size()), writer->committedRecords());
+}
+
+}  // namespace
+}  // namespace costgate::metering
