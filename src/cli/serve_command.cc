@@ -102,6 +102,8 @@ int runServe(const ServeOptions& o) {
   http::Router router;
   gw.addRoutes(router);
 
+  // A client that goes away must not kill the process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   // Signals are taken by this thread alone: block them before the server's threads start.
   sigset_t signals;
   sigemptyset(&signals);
