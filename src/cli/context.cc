@@ -48,4 +48,29 @@ std::unique_ptr<store::Store> openStoreOrReport(const config::Config& c, bool mu
   return std::move(*s);
 }
 
+std::optional<Workspace> openWorkspace(const std::string& config_path, int& exit_code) {
+  auto cfg = loadConfigOrReport(config_path, exit_code);
+  if (!cfg) return std::nullopt;
+  auto st = openStoreOrReport(*cfg, /*must_exist=*/true, exit_code);
+  if (!st) return std::nullopt;
+  auto list = st->listProfiles();
+  if (!list) {
+    printError(list.error());
+    exit_code = kExitFailure;
+    return std::nullopt;
+  }
+  return Workspace{std::move(*cfg), std::move(st), std::move(*list)};
+}
+
+const profiles::Profile* findProfileRef(const std::vector<profiles::Profile>& all,
+                                        std::string_view ref) {
+  for (const profiles::Profile& p : all) {
+    if (p.id == ref || p.arn == ref || p.name == ref ||
+        (!p.bedrock_arn.empty() && p.bedrock_arn == ref)) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace costgate::cli

@@ -35,4 +35,18 @@ std::optional<config::Config> loadConfigOrReport(const std::string& path, int& e
 std::unique_ptr<store::Store> openStoreOrReport(const config::Config& c, bool must_exist,
                                                 int& exit_code);
 
+// The config, the store it names, and the profiles in it: where most subcommands start.
+struct Workspace {
+  config::Config cfg;
+  std::unique_ptr<store::Store> store;
+  std::vector<profiles::Profile> profiles;
+};
+// Loads the config, opens the existing store and lists its profiles; on failure prints why,
+// sets `exit_code` and returns nullopt.
+std::optional<Workspace> openWorkspace(const std::string& config_path, int& exit_code);
+
+// The profile whose id, ARN (ours or the AWS mirror's) or name is `ref`, or nullptr.
+const profiles::Profile* findProfileRef(const std::vector<profiles::Profile>& all,
+                                        std::string_view ref);
+
 }  // namespace costgate::cli

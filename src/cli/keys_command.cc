@@ -24,27 +24,6 @@ struct KeysOptions : CommonOptions {
   std::string id;
 };
 
-struct Opened {
-  std::optional<config::Config> cfg;
-  std::unique_ptr<store::Store> st;
-  std::vector<profiles::Profile> profiles;
-};
-
-bool open(const KeysOptions& o, Opened& s, int& code) {
-  s.cfg = loadConfigOrReport(o.config_path, code);
-  if (!s.cfg) return false;
-  s.st = openStoreOrReport(*s.cfg, /*must_exist=*/true, code);
-  if (!s.st) return false;
-  auto list = s.st->listProfiles();
-  if (!list) {
-    printError(list.error());
-    code = kExitFailure;
-    return false;
-  }
-  s.profiles = std::move(*list);
-  return true;
-}
-
 std::string nameOf(const std::vector<profiles::Profile>& all, const std::string& id) {
   for (const auto& p : all) {
     if (p.id == id) return p.name;
@@ -59,8 +38,9 @@ int create(const KeysOptions& o) {
     printError("give exactly one of --admin, --tenant T or --profile P...");
     return kExitBadInput;
   }
-  Opened s;
-  if (!open(o, s, code)) return code;
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
   std::vector<std::string> ids, names;
   std::string tenant = o.tenant;
   if (!o.tenant.empty()) {
@@ -76,10 +56,7 @@ int create(const KeysOptions& o) {
     }
   }
   for (const auto& ref : o.profile_refs) {
-    const profiles::Profile* found = nullptr;
-    for (const auto& p : s.profiles) {
-      if (p.id == ref || p.name == ref || p.arn == ref) found = &p;
-    }
+    const profiles::Profile* found = findProfileRef(s.profiles, ref);
     if (!found) {
       printError(fmt::format("no profile has the id, ARN or name \"{}\"", ref));
       return kExitBadInput;
@@ -96,7 +73,7 @@ int create(const KeysOptions& o) {
   }
   auto k = identity::generateApiKey(o.admin ? Role::kAdmin : Role::kTenant, tenant, ids,
                                     SystemClock::instance().now(), profiles::Origin::kCli);
-  if (auto st = s.st->insertKey(k.record); !st) {
+  if (auto st = s.store->insertKey(k.record); !st) {
     printError(st.error());
     return kExitFailure;
   }
@@ -118,9 +95,10 @@ int create(const KeysOptions& o) {
 
 int list(const KeysOptions& o) {
   int code = kExitOk;
-  Opened s;
-  if (!open(o, s, code)) return code;
-  auto keys = s.st->listKeys();
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
+  auto keys = s.store->listKeys();
   if (!keys) {
     printError(keys.error());
     return kExitFailure;
@@ -155,11 +133,12 @@ int list(const KeysOptions& o) {
 
 int revoke(const KeysOptions& o) {
   int code = kExitOk;
-  Opened s;
-  if (!open(o, s, code)) return code;
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
   // Accept the whole key as well as its id, so a leaked key can be revoked as found.
   std::string id = identity::keyIdOf(o.id).value_or(o.id);
-  if (auto st = s.st->revokeKey(id, SystemClock::instance().now()); !st) {
+  if (auto st = s.store->revokeKey(id, SystemClock::instance().now()); !st) {
     printError(st.error());
     return kExitBadInput;
   }

@@ -25,40 +25,8 @@ struct ProfilesOptions : CommonOptions {
   std::vector<std::string> tags;  // K=V, or keys for untag
 };
 
-// Loads config and store and the profiles in it; null on failure (code set).
-struct Session {
-  std::optional<config::Config> cfg;
-  std::unique_ptr<store::Store> st;
-  std::vector<Profile> all;
-};
-
-bool open(const ProfilesOptions& o, Session& s, int& code) {
-  s.cfg = loadConfigOrReport(o.config_path, code);
-  if (!s.cfg) return false;
-  s.st = openStoreOrReport(*s.cfg, /*must_exist=*/true, code);
-  if (!s.st) return false;
-  auto list = s.st->listProfiles();
-  if (!list) {
-    printError(list.error());
-    code = kExitFailure;
-    return false;
-  }
-  s.all = std::move(*list);
-  return true;
-}
-
-const Profile* findRef(const std::vector<Profile>& all, std::string_view ref) {
-  for (const Profile& p : all) {
-    if (p.id == ref || p.arn == ref || p.name == ref ||
-        (!p.bedrock_arn.empty() && p.bedrock_arn == ref)) {
-      return &p;
-    }
-  }
-  return nullptr;
-}
-
-const Profile* findOrReport(const Session& s, std::string_view ref, int& code) {
-  const Profile* p = findRef(s.all, ref);
+const Profile* findOrReport(const Workspace& s, std::string_view ref, int& code) {
+  const Profile* p = findProfileRef(s.profiles, ref);
   if (!p) {
     printError(fmt::format("no profile has the id, ARN or name {}", jsonQuote(ref)));
     code = kExitBadInput;
@@ -85,16 +53,17 @@ std::string checkAgainstOthers(const Profile& p, const std::vector<Profile>& all
 
 int list(const ProfilesOptions& o) {
   int code = kExitOk;
-  Session s;
-  if (!open(o, s, code)) return code;
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
   if (o.json) {
     json::array a;
-    for (const auto& p : s.all) a.push_back(profileJson(p));
+    for (const auto& p : s.profiles) a.push_back(profileJson(p));
     printJson(json::object{{"profiles", std::move(a)}});
     return kExitOk;
   }
   Table t({"ID", "NAME", "MODEL", "REGION", "TIER", "ORIGIN", "TAGS"});
-  for (const auto& p : s.all) {
+  for (const auto& p : s.profiles) {
     t.add({p.id, p.name, p.model_id, p.region, p.tier.empty() ? "-" : p.tier,
            profiles::originName(p.origin), tagsText(p.tags)});
   }
@@ -122,8 +91,9 @@ void printProfile(const Profile& p, bool as_json) {
 
 int show(const ProfilesOptions& o) {
   int code = kExitOk;
-  Session s;
-  if (!open(o, s, code)) return code;
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
   const Profile* p = findOrReport(s, o.ref, code);
   if (!p) return code;
   printProfile(*p, o.json);
@@ -132,15 +102,16 @@ int show(const ProfilesOptions& o) {
 
 int create(const ProfilesOptions& o) {
   int code = kExitOk;
-  Session s;
-  if (!open(o, s, code)) return code;
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
   Profile p;
   p.name = o.name;
   p.model_id = o.model;
   p.description = o.description;
   p.tier = o.tier;
   p.provider = o.provider;
-  p.region = o.region.empty() ? s.cfg->aws_region : o.region;
+  p.region = o.region.empty() ? s.cfg.aws_region : o.region;
   std::vector<std::string> problems;
   if (auto e = profiles::checkProfileName(p.name)) problems.push_back("--name: " + *e);
   if (!p.provider.empty() && std::find(std::begin(config::kProviders),
@@ -156,7 +127,7 @@ int create(const ProfilesOptions& o) {
       p.tags.push_back(*tag);
     }
   }
-  auto prices = s.st->listPrices();
+  auto prices = s.store->listPrices();
   if (!prices) {
     printError(prices.error());
     return kExitFailure;
@@ -168,16 +139,16 @@ int create(const ProfilesOptions& o) {
                                    jsonQuote(p.model_id), jsonQuote(p.region)));
   }
   p.id = profiles::newProfileId();
-  while (findRef(s.all, p.id)) p.id = profiles::newProfileId();
-  if (auto e = checkAgainstOthers(p, s.all); !e.empty()) problems.push_back(e);
+  while (findProfileRef(s.profiles, p.id)) p.id = profiles::newProfileId();
+  if (auto e = checkAgainstOthers(p, s.profiles); !e.empty()) problems.push_back(e);
   if (!problems.empty()) {
     for (const auto& e : problems) printError(e);
     return kExitBadInput;
   }
-  p.arn = profiles::profileArn(p.region, s.cfg->aws_account_id, p.id);
+  p.arn = profiles::profileArn(p.region, s.cfg.aws_account_id, p.id);
   p.created_at = SystemClock::instance().now();
   p.origin = profiles::Origin::kCli;
-  if (auto st = s.st->insertProfile(p); !st) {
+  if (auto st = s.store->insertProfile(p); !st) {
     printError(st.error());
     return kExitFailure;
   }
@@ -188,11 +159,12 @@ int create(const ProfilesOptions& o) {
 
 int remove(const ProfilesOptions& o) {
   int code = kExitOk;
-  Session s;
-  if (!open(o, s, code)) return code;
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
   const Profile* p = findOrReport(s, o.ref, code);
   if (!p) return code;
-  if (auto st = s.st->deleteProfile(p->id); !st) {
+  if (auto st = s.store->deleteProfile(p->id); !st) {
     printError(st.error());
     return kExitFailure;
   }
@@ -211,8 +183,9 @@ int remove(const ProfilesOptions& o) {
 
 int retag(const ProfilesOptions& o, bool add) {
   int code = kExitOk;
-  Session s;
-  if (!open(o, s, code)) return code;
+  auto ws = openWorkspace(o.config_path, code);
+  if (!ws) return code;
+  Workspace& s = *ws;
   const Profile* found = findOrReport(s, o.ref, code);
   if (!found) return code;
   Profile p = *found;
@@ -240,11 +213,11 @@ int retag(const ProfilesOptions& o, bool add) {
       p.tags.erase(it);
     }
   }
-  if (auto e = checkAgainstOthers(p, s.all); !e.empty()) {
+  if (auto e = checkAgainstOthers(p, s.profiles); !e.empty()) {
     printError(e);
     return kExitBadInput;
   }
-  if (auto st = s.st->updateProfile(p); !st) {
+  if (auto st = s.store->updateProfile(p); !st) {
     printError(st.error());
     return kExitFailure;
   }

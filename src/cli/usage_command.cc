@@ -29,9 +29,7 @@ struct UsageOptions : CommonOptions {
 // profile that has since been deleted but still has usage recorded.
 std::optional<std::string> resolveProfile(const std::vector<profiles::Profile>& all,
                                           metering::LedgerStore& ledger, const std::string& ref) {
-  for (const auto& p : all) {
-    if (p.id == ref || p.arn == ref || p.name == ref) return p.id;
-  }
+  if (const profiles::Profile* p = findProfileRef(all, ref)) return p->id;
   std::string id = ref;
   if (auto arn = profiles::parseProfileArn(ref)) id = arn->id;
   UsageQuery q;

@@ -70,44 +70,56 @@ SimAnswer simulateAnswer(const SimOptions& o, const chat::ChatRequest& r, std::s
   return a;
 }
 
+namespace {
+
+// The answer as a response, text and timing aside.
+chat::ChatResponse responseOf(const SimAnswer& a, const std::string& model) {
+  chat::ChatResponse r;
+  r.id = messageId(fnv1a(0, model) ^ static_cast<uint64_t>(a.usage.output_tokens));
+  r.model = model;
+  r.stop_reason = a.stop_reason;
+  r.usage = a.usage;
+  return r;
+}
+
+Outcome simulatedFailure() {
+  Outcome out;
+  out.error = {503, "upstream_unavailable", "sim: simulated upstream failure"};
+  return out;
+}
+
+int64_t msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+}  // namespace
+
 asio::awaitable<Outcome> SimProvider::complete(const UpstreamCall& call) {
   auto start = std::chrono::steady_clock::now();
   SimAnswer a = simulateAnswer(options_, *call.request, call.model_id);
-  Outcome out;
-  if (a.fail) {
-    out.error = {503, "upstream_unavailable", "sim: simulated upstream failure"};
-    co_return out;
-  }
+  if (a.fail) co_return simulatedFailure();
   int64_t total_ms = options_.time_to_first_token_ms;
   if (options_.tokens_per_second > 0) {
     total_ms += static_cast<int64_t>(static_cast<double>(a.usage.output_tokens) * 1000.0 /
                                      options_.tokens_per_second);
   }
   co_await sleepFor(total_ms);
-  chat::ChatResponse r;
-  r.id = messageId(fnv1a(0, call.model_id) ^ static_cast<uint64_t>(a.usage.output_tokens));
-  r.model = call.model_id;
-  for (const auto& p : a.pieces) r.text += p;
-  r.stop_reason = a.stop_reason;
-  r.usage = a.usage;
-  r.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
-  out.response = std::move(r);
+  Outcome out;
+  out.response = responseOf(a, call.model_id);
+  for (const auto& p : a.pieces) out.response->text += p;
+  out.response->latency_ms = msSince(start);
   co_return out;
 }
 
 asio::awaitable<Outcome> SimProvider::stream(const UpstreamCall& call, StreamSink& sink) {
   auto start = std::chrono::steady_clock::now();
   SimAnswer a = simulateAnswer(options_, *call.request, call.model_id);
+  if (a.fail) co_return simulatedFailure();
   Outcome out;
-  if (a.fail) {
-    out.error = {503, "upstream_unavailable", "sim: simulated upstream failure"};
-    co_return out;
-  }
-  chat::ChatResponse r;
-  r.id = messageId(fnv1a(0, call.model_id) ^ static_cast<uint64_t>(a.usage.output_tokens));
-  r.model = call.model_id;
+  out.response = responseOf(a, call.model_id);
+  chat::ChatResponse& r = *out.response;
   co_await sleepFor(options_.time_to_first_token_ms);
   bool connected = co_await sink.onStart(r.id, r.model);
   const bool paced = options_.tokens_per_second > 0;
@@ -116,15 +128,11 @@ asio::awaitable<Outcome> SimProvider::stream(const UpstreamCall& call, StreamSin
     std::string chunk;
     for (size_t j = i; j < std::min(a.pieces.size(), i + per_chunk); ++j) chunk += a.pieces[j];
     r.text += chunk;
+    // A client that left is not written to, but the answer is generated (and billed) whole.
     if (connected) connected = co_await sink.onDelta(chunk);
     if (paced) co_await sleepFor(static_cast<int64_t>(1000.0 / options_.tokens_per_second));
   }
-  r.stop_reason = a.stop_reason;
-  r.usage = a.usage;
-  r.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
-  out.response = std::move(r);
+  r.latency_ms = msSince(start);
   co_return out;
 }
 
