@@ -45,13 +45,13 @@ int create(const KeysOptions& o) {
   std::string tenant = o.tenant;
   if (!o.tenant.empty()) {
     for (const auto& p : s.profiles) {
-      if (identity::tenantOf(p) == o.tenant) {
+      if (identity::tenantTagOf(p) == o.tenant) {
         ids.push_back(p.id);
         names.push_back(p.name);
       }
     }
     if (ids.empty()) {
-      printError(fmt::format("no profile belongs to tenant \"{}\" (its TenantID tag)", o.tenant));
+      printError(fmt::format("no profile has the tag TenantID={}", o.tenant));
       return kExitBadInput;
     }
   }

@@ -163,7 +163,9 @@ int runSetup(const SetupOptions& o) {
   for (const ProfileChange& c : plan.changes) {
     if (c.kind != ProfileChange::Kind::kCreate) continue;
     for (auto& k : live_setup_keys) {
-      if (k.role == identity::Role::kTenant && k.tenant == identity::tenantOf(c.profile)) {
+      // Only a TenantID tag joins a tenant's key; an untagged profile named like a tenant
+      // must not.
+      if (k.role == identity::Role::kTenant && identity::tenantTagOf(c.profile) == k.tenant) {
         k.profile_ids.push_back(c.profile.id);
         rebound.push_back(k);
         lines.push_back(fmt::format("keys: tenant {}'s key {} now also reaches profile {}",

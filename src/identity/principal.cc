@@ -25,12 +25,14 @@ std::optional<Principal> KeyRing::authenticate(std::string_view token) const {
   return p;
 }
 
-std::string tenantOf(const profiles::Profile& p) {
+std::optional<std::string> tenantTagOf(const profiles::Profile& p) {
   for (const profiles::Tag& t : p.tags) {
     if (equalsIgnoreCase(t.key, "TenantID")) return t.value;
   }
-  return p.name;
+  return std::nullopt;
 }
+
+std::string tenantOf(const profiles::Profile& p) { return tenantTagOf(p).value_or(p.name); }
 
 std::vector<TenantGroup> groupByTenant(const std::vector<profiles::Profile>& profiles) {
   std::vector<TenantGroup> groups;

@@ -37,8 +37,10 @@ class KeyRing {
   std::unordered_map<std::string, ApiKeyRecord> by_id_;
 };
 
-// The tenant a profile belongs to: its TenantID tag (key matched case-insensitively), else its
-// own name, so that a profile without a tenant gets a key of its own.
+// The value of the profile's TenantID tag (key matched case-insensitively), or nullopt.
+std::optional<std::string> tenantTagOf(const profiles::Profile& p);
+// The tenant a profile belongs to: its TenantID tag, else its own name, so that a profile
+// without a tenant gets a key of its own.
 std::string tenantOf(const profiles::Profile& p);
 
 struct TenantGroup {
