@@ -12,6 +12,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 clang-format
 )
+# Node.js and npm run the SDK client tests (tests/sdk); any node and npm already on PATH do.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,5 +33,15 @@ if ((${#missing[@]})); then
   fi
   echo "setup.sh: installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The official SDK clients the tests drive, pinned by tests/sdk/package-lock.json. npm ci
+# rewrites node_modules/.package-lock.json, so it is the stamp: reinstall when it is missing or
+# older than the lock file.
+sdk=tests/sdk
+if [ ! -f "$sdk/node_modules/.package-lock.json" ] ||
+   [ "$sdk/package-lock.json" -nt "$sdk/node_modules/.package-lock.json" ]; then
+  echo "setup.sh: installing the SDK test clients (npm ci in $sdk)"
+  (cd "$sdk" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 echo "setup.sh: all build and test dependencies present"

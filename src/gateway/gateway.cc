@@ -27,6 +27,8 @@ struct Gateway::Call {
   chat::ChatRequest request;
   api::StreamContext ctx;
   bool streaming_started = false;
+  CallError error;  // what answerError() sends
+  bool upstream_called = false;
 };
 
 namespace {
@@ -64,11 +66,16 @@ std::string answerId(const api::Dialect& d, const std::string& call_id) {
 int statusOf(profiles::Resolution::Outcome o) {
   using O = profiles::Resolution::Outcome;
   switch (o) {
-    case O::kFound: return 200;
-    case O::kNotFound: return 404;
-    case O::kAmbiguous: return 409;
-    case O::kForbidden: return 403;
-    case O::kConflict: return 400;
+    case O::kFound:
+      return 200;
+    case O::kNotFound:
+      return 404;
+    case O::kAmbiguous:
+      return 409;
+    case O::kForbidden:
+      return 403;
+    case O::kConflict:
+      return 400;
   }
   return 400;
 }
@@ -76,11 +83,16 @@ int statusOf(profiles::Resolution::Outcome o) {
 const char* typeOf(profiles::Resolution::Outcome o) {
   using O = profiles::Resolution::Outcome;
   switch (o) {
-    case O::kFound: return "ok";
-    case O::kNotFound: return "profile_not_found";
-    case O::kAmbiguous: return "profile_ambiguous";
-    case O::kForbidden: return "permission_denied";
-    case O::kConflict: return "profile_conflict";
+    case O::kFound:
+      return "ok";
+    case O::kNotFound:
+      return "profile_not_found";
+    case O::kAmbiguous:
+      return "profile_ambiguous";
+    case O::kForbidden:
+      return "permission_denied";
+    case O::kConflict:
+      return "profile_conflict";
   }
   return "invalid_request_error";
 }
@@ -142,8 +154,8 @@ class DialectSink final : public providers::StreamSink {
 
 }  // namespace
 
-Gateway::Gateway(GatewayOptions options, SnapshotHolder& snapshots,
-                 metering::LedgerWriter& ledger, control::Admission& admission,
+Gateway::Gateway(GatewayOptions options, SnapshotHolder& snapshots, metering::LedgerWriter& ledger,
+                 control::Admission& admission,
                  std::map<std::string, std::unique_ptr<providers::Provider>> providers,
                  Clock& clock)
     : options_(std::move(options)),
@@ -189,17 +201,20 @@ asio::awaitable<Status> Gateway::commit(Call& call) {
   if (!s) {
     // The answer still goes out: a paid call is never reported as failed because bookkeeping
     // failed after it. The loss is loud.
-    spdlog::error("ledger: call {} (profile {}, cost {}) was not recorded: {}",
-                  call.record.call_id, call.record.profile_name,
-                  call.record.cost.total().toString(), s.error());
+    spdlog::error("ledger: call {} (profile {}, cost {}) was not recorded: {}", call.record.call_id,
+                  call.record.profile_name, call.record.cost.total().toString(), s.error());
   }
   co_return s;
 }
 
+// The error to send is call.error: passing a CallError temporary into a coroutine call makes
+// g++ 12 destroy it twice.
 asio::awaitable<void> Gateway::answerError(const api::Dialect& dialect, Call& call,
-                                           http::Responder& res, CallError error) {
-  if (call.profile) {
-    // Attributed calls are recorded even when they fail (InvocationFailure).
+                                           http::Responder& res) {
+  const CallError& error = call.error;
+  if (call.upstream_called) {
+    // Calls that reached the upstream are recorded even when they fail (InvocationFailure);
+    // a request refused before that changes nothing.
     call.record.status = metering::CallStatus::kFailure;
     call.record.http_status = error.status;
     call.record.error_type = error.type;
@@ -235,15 +250,15 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
   // Who is calling.
   std::string_view token = bearerToken(req);
   if (token.empty()) {
-    co_await answerError(dialect, call, res,
-                         {401, "authentication_error",
-                          "missing API key: send Authorization: Bearer KEY or x-api-key: KEY"});
+    call.error = {401, "authentication_error",
+                  "missing API key: send Authorization: Bearer KEY or x-api-key: KEY"};
+    co_await answerError(dialect, call, res);
     co_return;
   }
   call.caller = snap.keys.authenticate(token);
   if (!call.caller) {
-    co_await answerError(dialect, call, res,
-                         {401, "authentication_error", "invalid or revoked API key"});
+    call.error = {401, "authentication_error", "invalid or revoked API key"};
+    co_await answerError(dialect, call, res);
     co_return;
   }
   rec.key_id = call.caller->key_id;
@@ -251,7 +266,8 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
   // What is asked.
   api::DecodeResult decoded = dialect.decode(req.body);
   if (!decoded.request) {
-    co_await answerError(dialect, call, res, decoded.error);
+    call.error = decoded.error;
+    co_await answerError(dialect, call, res);
     co_return;
   }
   call.request = std::move(*decoded.request);
@@ -265,7 +281,8 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
   if (std::string_view tags = req.headers.get("tags"); !tags.empty()) {
     auto parsed = profiles::parseTagsHeader(tags);
     if (!parsed) {
-      co_await answerError(dialect, call, res, {400, "invalid_request_error", parsed.error()});
+      call.error = {400, "invalid_request_error", parsed.error()};
+      co_await answerError(dialect, call, res);
       co_return;
     }
     q.tags = std::move(*parsed);
@@ -278,9 +295,9 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
     }
   }
   if (auto dup = profiles::firstDuplicateKey(q.tags)) {
-    co_await answerError(dialect, call, res,
-                         {400, "invalid_request_error",
-                          fmt::format("tag {} is given twice", jsonQuote(q.tags[*dup].key))});
+    call.error = {400, "invalid_request_error",
+                  fmt::format("tag {} is given twice", jsonQuote(q.tags[*dup].key))};
+    co_await answerError(dialect, call, res);
     co_return;
   }
   const std::string& body_model = call.request.model;
@@ -292,10 +309,12 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
   if (q.empty()) {
     if (named_by_model) {
       if (!caller.reaches(*named_by_model)) {
-        co_await answerError(dialect, call, res,
-                             {403, "permission_denied",
-                              fmt::format("this key may not use profile {}",
-                                          jsonQuote(named_by_model->name))});
+        spdlog::warn("key {} (tenant {}) tried to use profile {} (named as the model)",
+                     caller.key_id, caller.tenant, named_by_model->name);
+        call.error = {
+            403, "permission_denied",
+            fmt::format("this key may not use profile {}", jsonQuote(named_by_model->name))};
+        co_await answerError(dialect, call, res);
         co_return;
       }
       call.profile = named_by_model;
@@ -303,11 +322,11 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
       call.profile = snap.profiles.byId(*caller.profile_ids.begin());
     }
     if (!call.profile) {
-      co_await answerError(
-          dialect, call, res,
-          {400, "invalid_request_error",
-           "the request names no profile: send inference-profile-id, inference-profile-name or "
-           "tags headers, or name the profile as the model"});
+      call.error = {
+          400, "invalid_request_error",
+          "the request names no profile: send inference-profile-id, inference-profile-name or "
+          "tags headers, or name the profile as the model"};
+      co_await answerError(dialect, call, res);
       co_return;
     }
   } else {
@@ -317,46 +336,46 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
         spdlog::warn("key {} (tenant {}) tried to use profile {}", caller.key_id, caller.tenant,
                      r.profile ? r.profile->name : "?");
       }
-      co_await answerError(dialect, call, res, {statusOf(r.outcome), typeOf(r.outcome), r.message});
+      call.error = {statusOf(r.outcome), typeOf(r.outcome), r.message};
+      co_await answerError(dialect, call, res);
       co_return;
     }
     if (named_by_model && named_by_model != r.profile) {
-      co_await answerError(dialect, call, res,
-                           {400, "profile_conflict",
-                            fmt::format("the headers name profile {} but the model names profile "
-                                        "{}",
-                                        jsonQuote(r.profile->name),
-                                        jsonQuote(named_by_model->name))});
+      call.error = {400, "profile_conflict",
+                    fmt::format("the headers name profile {} but the model names profile "
+                                "{}",
+                                jsonQuote(r.profile->name), jsonQuote(named_by_model->name))};
+      co_await answerError(dialect, call, res);
       co_return;
     }
     call.profile = r.profile;
   }
   const Profile& profile = *call.profile;
-  if (!body_model.empty() && !named_by_model && body_model != profile.model_id) {
-    co_await answerError(dialect, call, res,
-                         {400, "invalid_request_error",
-                          fmt::format("model {} differs from profile {}'s model {}; omit it or "
-                                      "send the profile's model",
-                                      jsonQuote(body_model), jsonQuote(profile.name),
-                                      jsonQuote(profile.model_id))});
-    co_return;
-  }
   rec.profile_id = profile.id;
   rec.profile_name = profile.name;
   rec.tags = profile.tags;
   rec.model_id = profile.model_id;
   rec.region = profile.region;
+  if (!body_model.empty() && !named_by_model && body_model != profile.model_id) {
+    call.error = {
+        400, "invalid_request_error",
+        fmt::format("model {} differs from profile {}'s model {}; omit it or "
+                    "send the profile's model",
+                    jsonQuote(body_model), jsonQuote(profile.name), jsonQuote(profile.model_id))};
+    co_await answerError(dialect, call, res);
+    co_return;
+  }
   // From here on, failures are recorded against the profile.
   call.profile = &profile;
 
   // The price, before anything is spent.
   call.price = snap.prices.find(profile.region, profile.model_id, rec.started_at);
   if (!call.price || call.price->kind == pricing::ModelKind::kImage) {
-    co_await answerError(dialect, call, res,
-                         {422, "unpriced_model",
-                          fmt::format("model {} has no token price in region {}; the call was "
-                                      "not made",
-                                      jsonQuote(profile.model_id), jsonQuote(profile.region))});
+    call.error = {422, "unpriced_model",
+                  fmt::format("model {} has no token price in region {}; the call was "
+                              "not made",
+                              jsonQuote(profile.model_id), jsonQuote(profile.region))};
+    co_await answerError(dialect, call, res);
     co_return;
   }
   rec.prices = call.price->tokens;
@@ -368,13 +387,13 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
   adm.model_id = profile.model_id;
   adm.estimated_input_tokens = providers::estimateInputTokens(call.request);
   adm.max_output_tokens = call.request.max_tokens.value_or(options_.default_max_output_tokens);
-  auto worst = pricing::PriceTable::cost(
-      *call.price, {adm.estimated_input_tokens, adm.max_output_tokens, 0, 0});
+  auto worst = pricing::PriceTable::cost(*call.price,
+                                         {adm.estimated_input_tokens, adm.max_output_tokens, 0, 0});
   if (worst) adm.worst_case_cost = worst->total();
   control::AdmissionDecision decision = admission_.admit(adm);
   if (!decision.admitted()) {
-    co_await answerError(dialect, call, res,
-                         {decision.httpStatus(), "admission_refused", decision.reason});
+    call.error = {decision.httpStatus(), "admission_refused", decision.reason};
+    co_await answerError(dialect, call, res);
     co_return;
   }
 
@@ -390,11 +409,11 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
   rec.upstream = provider_name;
   auto it = providers_.find(provider_name);
   if (it == providers_.end()) {
-    co_await answerError(dialect, call, res,
-                         {502, "upstream_not_configured",
-                          fmt::format("profile {} uses upstream {}, which this server does not "
-                                      "have configured",
-                                      jsonQuote(profile.name), jsonQuote(provider_name))});
+    call.error = {502, "upstream_not_configured",
+                  fmt::format("profile {} uses upstream {}, which this server does not "
+                              "have configured",
+                              jsonQuote(profile.name), jsonQuote(provider_name))};
+    co_await answerError(dialect, call, res);
     co_return;
   }
   providers::Provider& provider = *it->second;
@@ -402,13 +421,13 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
 
   call.ctx.id = answerId(dialect, rec.call_id);
   call.ctx.model = profile.model_id;
-  call.ctx.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                              rec.started_at.time_since_epoch())
-                              .count();
+  call.ctx.created_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(rec.started_at.time_since_epoch()).count();
   call.ctx.input_tokens = providers::estimateInputTokens(call.request);
   call.ctx.include_usage = call.request.include_usage;
 
   providers::Outcome out;
+  call.upstream_called = true;
   if (call.request.stream) {
     http::Headers headers;
     headers.add("content-type", "text/event-stream");
@@ -428,7 +447,8 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
       rec.usage = *out.partial_usage;
       if (auto cost = pricing::PriceTable::cost(*call.price, rec.usage)) rec.cost = *cost;
     }
-    co_await answerError(dialect, call, res, out.error);
+    call.error = out.error;
+    co_await answerError(dialect, call, res);
     co_return;
   }
   chat::ChatResponse& answer = *out.response;

@@ -41,7 +41,7 @@ class Gateway {
  private:
   struct Call;
   boost::asio::awaitable<void> answerError(const api::Dialect& dialect, Call& call,
-                                           http::Responder& res, chat::CallError error);
+                                           http::Responder& res);
   boost::asio::awaitable<void> runUpstream(const api::Dialect& dialect, Call& call,
                                            http::Responder& res);
   boost::asio::awaitable<Status> commit(Call& call);

@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -86,12 +87,14 @@ class Session {
 
 class StreamResponderImpl final : public Responder {
  public:
-  StreamResponderImpl(beast::tcp_stream& stream, bool keep_alive, unsigned version)
-      : stream_(stream), keep_alive_(keep_alive), version_(version) {}
+  StreamResponderImpl(beast::tcp_stream& stream, bool keep_alive, unsigned version,
+                      const std::atomic<bool>& stopping)
+      : stream_(stream), keep_alive_(keep_alive), version_(version), stopping_(stopping) {}
 
   // http::Responder
   asio::awaitable<void> send(Response r) override {
     answered_ = true;
+    keep_alive_ = keep_alive_ && !stopping_;  // a draining server says it will close
     bhttp::response<bhttp::string_body> res{toStatus(r.status), version_};
     for (const auto& [name, value] : r.headers.items()) res.insert(name, value);
     res.body() = std::move(r.body);
@@ -104,6 +107,7 @@ class StreamResponderImpl final : public Responder {
   asio::awaitable<bool> startStream(int status, Headers headers) override {
     answered_ = true;
     streaming_ = true;
+    keep_alive_ = keep_alive_ && !stopping_;
     bhttp::response<bhttp::empty_body> res{toStatus(status), version_};
     for (const auto& [name, value] : headers.items()) res.insert(name, value);
     res.keep_alive(keep_alive_);
@@ -126,12 +130,14 @@ class StreamResponderImpl final : public Responder {
     if (!connected_) co_return;
     auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), kNoThrow);
     if (ec) connected_ = false;
+    ended_ = true;
   }
 
   bool clientConnected() const override { return connected_; }
 
   bool answered() const { return answered_; }
-  bool keepAlive() const { return keep_alive_ && connected_; }
+  // A stream the handler left unfinished ends the connection: the client then sees it cut short.
+  bool keepAlive() const { return keep_alive_ && connected_ && (!streaming_ || ended_); }
 
  private:
   beast::tcp_stream& stream_;
@@ -140,6 +146,8 @@ class StreamResponderImpl final : public Responder {
   bool connected_ = true;
   bool answered_ = false;
   bool streaming_ = false;
+  bool ended_ = false;
+  const std::atomic<bool>& stopping_;
 };
 
 asio::awaitable<void> Session::writeError(int status, std::string_view type,
@@ -173,12 +181,16 @@ asio::awaitable<void> Session::run() {
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-    parser.body_limit(opts.max_body_bytes);
+    // No body limit while the header is read: Beast would fail an oversized Content-Length with
+    // its own error there. The check below answers 413; the limit is set before the body.
+    parser.body_limit(boost::none);
     idle_ = true;
     if (server_.stopping) break;
     stream_.expires_after(opts.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer, parser, kNoThrow);
     idle_ = false;
+    // Beast's header limit can leave the request line out; n is the whole header as parsed.
+    if (!ec && n > opts.max_header_bytes) ec = bhttp::error::header_limit;
     if (ec) {
       if (ec == bhttp::error::header_limit) {
         co_await writeError(431, "request_header_fields_too_large",
@@ -198,6 +210,7 @@ asio::awaitable<void> Session::run() {
       co_await discardBody(buffer, *content_length);
       break;
     }
+    parser.body_limit(opts.max_body_bytes);  // what a chunked body may add up to
     if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       co_await bhttp::async_write(stream_, cont, kNoThrow);
@@ -208,6 +221,11 @@ asio::awaitable<void> Session::run() {
       if (ec2 == bhttp::error::body_limit) {
         co_await writeError(413, "request_too_large",
                             fmt::format("the request body exceeds {} bytes", opts.max_body_bytes));
+        // The body's end is unknown (chunked): finish our side, then drop what the client still
+        // sends until it closes (bounded), so it sees the 413 rather than a reset.
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        co_await discardBody(buffer, std::numeric_limits<uint64_t>::max());
       }
       break;
     }
@@ -226,8 +244,8 @@ asio::awaitable<void> Session::run() {
     req.body = std::move(msg.body());
     req.remote_address = remote_;
 
-    StreamResponderImpl responder(stream_, msg.keep_alive() && !server_.stopping,
-                                  msg.version());
+    StreamResponderImpl responder(stream_, msg.keep_alive() && !server_.stopping, msg.version(),
+                                  server_.stopping);
     ++server_.in_flight;
     try {
       co_await server_.handler(req, responder);

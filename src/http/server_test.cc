@@ -248,11 +248,14 @@ std::string errorType(const std::string& body) {
   return std::string(type->as_string());
 }
 
+// error.message of costgate's JSON error body, or "".
 std::string errorMessage(const std::string& body) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(body, ec);
-  if (ec) return "";
-  const auto* message = v.as_object().at("error").as_object().if_contains("message");
+  if (ec || !v.is_object()) return "";
+  const auto* error = v.as_object().if_contains("error");
+  if (!error || !error->is_object()) return "";
+  const auto* message = error->as_object().if_contains("message");
   return message && message->is_string() ? std::string(message->as_string()) : "";
 }
 
@@ -300,7 +303,7 @@ asio::awaitable<void> sleepThenAnswer(Request& req, Responder& res,
                                       std::chrono::milliseconds delay) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor, delay);
-  auto [ec] = co_await timer.async_wait(kNoThrow);
+  [[maybe_unused]] auto [ec] = co_await timer.async_wait(kNoThrow);
   Response r;
   r.body = "slept";
   co_await res.send(std::move(r));
@@ -320,7 +323,7 @@ asio::awaitable<void> waitAtGate(Request& req, Responder& res, std::shared_ptr<G
   asio::steady_timer timer(executor);
   while (!gate->open.load()) {
     timer.expires_after(2ms);
-    auto [ec] = co_await timer.async_wait(kNoThrow);
+    [[maybe_unused]] auto [ec] = co_await timer.async_wait(kNoThrow);
   }
   Response r;
   r.body = "through";
@@ -488,6 +491,28 @@ TEST_F(ServerTest, RefusesToStartOnBadAddress) {
   EXPECT_NE(s.error().find("not-an-address"), std::string::npos) << s.error();
 }
 
+TEST_F(ServerTest, ClosesConnectionIdleLongerThanIdleTimeout) {
+  ServerOptions o = testOptions();
+  o.idle_timeout = 100ms;
+  start(echo, o);
+  RawClient c(port());
+  ASSERT_TRUE(c.sendAll(get("/once")));
+  auto r = c.readResponse();
+  ASSERT_TRUE(r.has_value()) << c.lastEnd();
+  EXPECT_EQ(c.readEnd(), RawClient::End::kEof);  // well before the client's own time-out
+}
+
+TEST_F(ServerTest, ClosesConnectionWhoseBodyDoesNotArriveInReadTimeout) {
+  ServerOptions o = testOptions();
+  o.read_timeout = 100ms;
+  start(echo, o);
+  RawClient c(port());
+  ASSERT_TRUE(c.sendAll("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  RawClient::End end = c.readEnd();
+  EXPECT_TRUE(end == RawClient::End::kEof || end == RawClient::End::kReset) << end;
+  expectHealthy();
+}
+
 // --- Header limit -------------------------------------------------------------------------
 
 TEST_F(ServerTest, HeadersOverConfiguredLimitGet431AndClose) {
@@ -514,6 +539,20 @@ TEST_F(ServerTest, HeadersOverConfiguredLimitGet431AndClose) {
   RawClient::End end = c.readEnd();
   EXPECT_TRUE(end == RawClient::End::kEof || end == RawClient::End::kReset) << end;
   expectHealthy();
+}
+
+TEST_F(ServerTest, RequestLineCountsTowardTheHeaderLimit) {
+  ServerOptions o = testOptions();
+  o.max_header_bytes = 1024;
+  start(echo, o);
+  // Neither part alone is over the limit; together they are.
+  RawClient c(port());
+  ASSERT_TRUE(
+      c.sendAll(get("/" + std::string(600, 'p'), "X-Big: " + std::string(600, 'h') + "\r\n")));
+  auto r = c.readResponse();
+  ASSERT_TRUE(r.has_value()) << c.lastEnd();
+  EXPECT_EQ(r->status, 431);
+  EXPECT_EQ(errorType(r->body), "request_header_fields_too_large") << r->body;
 }
 
 TEST_F(ServerTest, RequestLineOverLimitGets431) {
@@ -545,7 +584,7 @@ TEST_F(ServerTest, DefaultHeaderLimitIs10240Bytes) {
     ASSERT_TRUE(r.has_value()) << c.lastEnd();
     EXPECT_EQ(r->status, 200);
   }
-  for (size_t total : {size_t{10241}, size_t{20000}}) {
+  for (size_t total : {size_t{10241}, size_t{10300}, size_t{20000}}) {
     RawClient c(port());
     ASSERT_TRUE(c.sendAll(request(total)));
     auto r = c.readResponse();
@@ -566,6 +605,9 @@ ServerOptions smallBodyOptions() {
   return o;
 }
 
+// More than loopback socket buffers absorb, so a client sending it blocks until the server reads.
+constexpr size_t kHugeBody = 32 * 1024 * 1024;
+
 std::string postHead(size_t content_length, std::string_view extra = "") {
   return fmt::format("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n{}\r\n",
                      content_length, extra);
@@ -581,8 +623,8 @@ TEST_F(ServerTest, BodyAtLimitIsAccepted) {
   EXPECT_EQ(r->body, "POST /upload\n" + std::string(1024, 'x'));
 }
 
-// Beast's own body limit on the parser would reject a large Content-Length while reading the
-// header; the server must still answer 413 (not 400) and read the body it announced.
+// Beast's parser has its own default body limit (1 MB for requests); the configured one replaces
+// it, also while the header is read.
 TEST_F(ServerTest, ContentLengthOverDefaultBeastLimitButUnderOursIsAccepted) {
   ServerOptions o = testOptions();
   o.max_body_bytes = 3 * 1024 * 1024;  // Beast's request default is 1 MB
@@ -599,7 +641,7 @@ TEST_F(ServerTest, ContentLengthOverDefaultBeastLimitButUnderOursIsAccepted) {
 TEST_F(ServerTest, ContentLengthOverLimitGets413BeforeTheBodyIsSent) {
   start(echo, smallBodyOptions());
   RawClient c(port());
-  const size_t length = 1024 * 1024;
+  const size_t length = kHugeBody;
   ASSERT_TRUE(c.sendAll(postHead(length)));
   // Only the header was sent: the answer comes anyway.
   auto r = c.readResponse();
@@ -607,7 +649,8 @@ TEST_F(ServerTest, ContentLengthOverLimitGets413BeforeTheBodyIsSent) {
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(r->headers.get("content-type"), "application/json");
   EXPECT_EQ(errorType(r->body), "request_too_large") << r->body;
-  EXPECT_EQ(errorMessage(r->body), "the request body has 1048576 bytes; the limit is 1024");
+  EXPECT_EQ(errorMessage(r->body),
+            fmt::format("the request body has {} bytes; the limit is 1024", length));
   EXPECT_TRUE(equalsIgnoreCase(r->headers.get("connection"), "close"));
 
   // A client that sends its body anyway is not reset: the server reads and drops it.
@@ -619,7 +662,7 @@ TEST_F(ServerTest, ContentLengthOverLimitGets413BeforeTheBodyIsSent) {
 TEST_F(ServerTest, ContentLengthOverLimitGets413WhenTheWholeBodyIsSentFirst) {
   start(echo, smallBodyOptions());
   RawClient c(port());
-  const size_t length = 1024 * 1024;
+  const size_t length = kHugeBody;
   ASSERT_TRUE(c.sendAll(postHead(length) + std::string(length, 'z')));
   auto r = c.readResponse();
   ASSERT_TRUE(r.has_value()) << c.lastEnd();
@@ -633,8 +676,9 @@ TEST_F(ServerTest, ChunkedBodyOverLimitGets413) {
   start(echo, smallBodyOptions());
   RawClient c(port());
   std::string head = "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
-  // Much more than the limit, so most of it is still on its way when the limit trips.
-  ASSERT_TRUE(c.sendAll(head + chunked(std::string(1024 * 1024, 'c'), 1000)));
+  // Far more than the socket buffers hold, so most of it is still on its way when the limit
+  // trips: the client must be able to finish sending rather than be reset.
+  ASSERT_TRUE(c.sendAll(head + chunked(std::string(kHugeBody, 'c'), 64 * 1024)));
   auto r = c.readResponse();
   ASSERT_TRUE(r.has_value()) << c.lastEnd();
   EXPECT_EQ(r->status, 413);
@@ -758,7 +802,7 @@ TEST_F(ServerTest, HandlerThatDoesNotAnswerGets500) {
   ASSERT_TRUE(r.has_value()) << c.lastEnd();
   EXPECT_EQ(r->status, 500);
   EXPECT_EQ(errorType(r->body), "internal_error") << r->body;
-  EXPECT_EQ(server_->inFlight(), 0u);
+  EXPECT_TRUE(waitFor([&] { return server_->inFlight() == 0; }));
 }
 
 TEST_F(ServerTest, HandlerThatThrowsGets500AndServerStaysUp) {
@@ -830,7 +874,9 @@ TEST_F(ServerTest, StopClosesIdleKeepAliveConnectionsAndListener) {
   // Idle connections do not hold the drain (a generous bound: it should be immediate).
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   EXPECT_EQ(idle.readEnd(), RawClient::End::kEof);
-  EXPECT_EQ(never_asked.readEnd(), RawClient::End::kEof);
+  // A connection still in the listen backlog is reset by the kernel when the listener closes.
+  RawClient::End end = never_asked.readEnd();
+  EXPECT_TRUE(end == RawClient::End::kEof || end == RawClient::End::kReset) << end;
 
   RawClient late(port());
   EXPECT_FALSE(late.connected());

@@ -10,7 +10,7 @@
 //
 // The SDKs come from tests/sdk/node_modules: `scripts/setup.sh` installs them (npm ci).
 
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
@@ -107,21 +107,29 @@ function startServer() {
         resolve(proc);
       }
     });
-    proc.on('exit', (code) => {
-      proc.exitCode_ = code;
+    proc.on('exit', (code, signal) => {
       if (!proc.port) {
         clearTimeout(timer);
-        reject(new Error(`costgate serve exited ${code}:\n${log}`));
+        reject(new Error(`costgate serve ended (${code ?? signal}) before listening:\n${log}`));
       }
     });
     proc.log = () => log;
   });
 }
 
+function died(proc) {
+  return proc.exitCode !== null || proc.signalCode !== null;
+}
+
+function describeExit(proc) {
+  return proc.signalCode ? `was killed by ${proc.signalCode}` : `exited ${proc.exitCode}`;
+}
+
+// SIGTERM; resolves with the exit code, or the signal's name when a signal ended it.
 function stopServer(proc) {
   return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve(proc.exitCode);
-    proc.on('exit', (code) => resolve(code));
+    if (died(proc)) return resolve(proc.exitCode ?? proc.signalCode);
+    proc.on('exit', (code, signal) => resolve(code ?? signal));
     proc.kill('SIGTERM');
   });
 }
@@ -136,12 +144,27 @@ before(async () => {
   port = server.port;
 });
 
-after(async () => {
-  if (server) {
-    const code = await stopServer(server);
-    assert.equal(code, 0, `costgate serve exited ${code} after SIGTERM:\n${server.log()}`);
+afterEach(async () => {
+  // A test whose request killed the server says so, with the server's log.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  if (server && died(server)) {
+    const log = server.log();
+    assert.fail(`costgate serve ${describeExit(server)}; its log:\n${log.slice(-4000)}`);
   }
-  rmSync(work, { recursive: true, force: true });
+});
+
+after(async () => {
+  try {
+    if (server) {
+      const wasDead = died(server);
+      const code = await stopServer(server);
+      assert.ok(!wasDead, `costgate serve ${describeExit(server)} before the end of the tests; ` +
+                           `its log:\n${server.log().slice(-4000)}`);
+      assert.equal(code, 0, `costgate serve exited ${code} after SIGTERM:\n${server.log()}`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 function openai(key, opts = {}) {
