@@ -1,8 +1,11 @@
 #include "metering/usage_record.h"
 
-#include <tuple>
+#include <openssl/rand.h>
 
-#include "common/random.h"
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+#include <tuple>
 
 namespace costgate::metering {
 
@@ -30,15 +33,49 @@ bool operator==(const UsageRecord& a, const UsageRecord& b) {
   return tied(a) == tied(b) && tied(a.usage) == tied(b.usage) && tied(a.cost) == tied(b.cost);
 }
 
-std::string newCallId(TimePoint now) {
+std::string CallIdGenerator::next(TimePoint now) {
   static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  uint64_t ms = static_cast<uint64_t>(now.time_since_epoch().count());
-  std::string id(10, '0');
+  uint64_t now_ms = static_cast<uint64_t>(std::max<int64_t>(0, now.time_since_epoch().count()));
+  uint64_t ms = 0, hi = 0, lo = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (now_ms > ms_ || !started_) {
+      unsigned char raw[10];
+      if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no entropy: nothing safe to do
+      started_ = true;
+      ms_ = now_ms;
+      // The top bit of the suffix starts clear, leaving 2^79 increments before it could carry.
+      hi_ = ((uint64_t{raw[0]} << 8) | raw[1]) & 0x7fff;
+      lo_ = 0;
+      for (int i = 2; i < 10; ++i) lo_ = (lo_ << 8) | raw[i];
+    } else if (++lo_ == 0) {
+      hi_ = (hi_ + 1) & 0xffff;
+    }
+    ms = ms_;
+    hi = hi_;
+    lo = lo_;
+  }
+  std::string id(26, '0');
   for (int i = 9; i >= 0; --i) {
     id[static_cast<size_t>(i)] = kCrockford[ms & 31];
     ms >>= 5;
   }
-  return id + randomString(16, std::string_view(kCrockford, 32));
+  // 80 suffix bits = 16 base-32 digits: the low 60 bits of lo give 12, the rest (hi:lo>>60) 4.
+  for (int i = 25; i >= 14; --i) {
+    id[static_cast<size_t>(i)] = kCrockford[lo & 31];
+    lo >>= 5;
+  }
+  uint64_t top = (hi << 4) | lo;  // 20 bits
+  for (int i = 13; i >= 10; --i) {
+    id[static_cast<size_t>(i)] = kCrockford[top & 31];
+    top >>= 5;
+  }
+  return id;
+}
+
+std::string newCallId(TimePoint now) {
+  static CallIdGenerator generator;
+  return generator.next(now);
 }
 
 }  // namespace costgate::metering

@@ -2,6 +2,7 @@
 // UsageRecord: one metered call, as the ledger keeps it. Money is exact; times are UTC.
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,7 +44,22 @@ struct UsageRecord {
 };
 
 // A fresh call id: 26 characters of Crockford base32, the first 10 encoding the milliseconds
-// since the epoch, so ids sort by time; the other 16 are random.
+// since the epoch, so ids sort by time; the other 16 are an 80-bit suffix, random at the first id
+// of each millisecond and incremented for the next ones (and when the clock steps back, the last
+// id's millisecond is kept), so ids from one process are strictly increasing. Thread-safe.
+class CallIdGenerator {
+ public:
+  std::string next(TimePoint now);
+
+ private:
+  std::mutex mu_;
+  bool started_ = false;  // guarded by mu_, as are the three below
+  uint64_t ms_ = 0;       // the last id's milliseconds
+  uint64_t hi_ = 0;       // its suffix: 16 high bits
+  uint64_t lo_ = 0;       // and 64 low bits
+};
+
+// CallIdGenerator::next on one process-wide generator.
 std::string newCallId(TimePoint now);
 
 }  // namespace costgate::metering

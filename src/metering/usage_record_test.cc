@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -26,11 +27,12 @@ TEST(CallIdTest, IsTwentySixCrockfordCharacters) {
 }
 
 TEST(CallIdTest, TimePrefixEncodesTheMilliseconds) {
-  EXPECT_EQ(newCallId(at(0)).substr(0, 10), "0000000000");
-  EXPECT_EQ(newCallId(at(1)).substr(0, 10), "0000000001");
-  EXPECT_EQ(newCallId(at(32)).substr(0, 10), "0000000010");
+  CallIdGenerator gen;
+  EXPECT_EQ(gen.next(at(0)).substr(0, 10), "0000000000");
+  EXPECT_EQ(gen.next(at(1)).substr(0, 10), "0000000001");
+  EXPECT_EQ(gen.next(at(32)).substr(0, 10), "0000000010");
   // 2026-01-01T00:00:00Z = 1767225600000 ms; decode the prefix back.
-  std::string prefix = newCallId(at(1'767'225'600'000)).substr(0, 10);
+  std::string prefix = gen.next(at(1'767'225'600'000)).substr(0, 10);
   int64_t decoded = 0;
   for (char c : prefix) decoded = decoded * 32 + static_cast<int64_t>(kCrockford.find(c));
   EXPECT_EQ(decoded, 1'767'225'600'000);
@@ -43,8 +45,9 @@ TEST(CallIdTest, SortsByTimeAcrossMilliseconds) {
                                 1'767'225'600'032, 1'767'225'601'023, 1'767'225'601'024,
                                 1'767'225'632'767, 1'767'225'632'768, 1'800'000'000'000};
   for (size_t round = 0; round < 100; ++round) {
+    CallIdGenerator gen;  // fresh each round: the random suffix of each millisecond is new
     std::vector<std::string> ids;
-    for (int64_t t : times) ids.push_back(newCallId(at(t)));
+    for (int64_t t : times) ids.push_back(gen.next(at(t)));
     EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
   }
 }
@@ -54,6 +57,34 @@ TEST(CallIdTest, UniqueOverOneHundredThousandInOneMillisecond) {
   seen.reserve(100'000);
   for (int i = 0; i < 100'000; ++i) {
     ASSERT_TRUE(seen.insert(newCallId(at(1'767'225'600'000))).second) << "after " << i;
+  }
+}
+
+TEST(CallIdTest, StrictlyIncreasingWithinOneMillisecondAndWhenTheClockStepsBack) {
+  // Calls made in the same millisecond must still sort in the order they were made (the gateway
+  // test saw two ids of one millisecond out of order when the suffix was purely random).
+  CallIdGenerator gen;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10'000; ++i) ids.push_back(gen.next(at(1'900'000'000'000)));
+  ids.push_back(gen.next(at(1'899'999'999'000)));  // clock stepped back a second
+  ids.push_back(gen.next(at(1'900'000'000'001)));
+  for (size_t i = 1; i < ids.size(); ++i) ASSERT_LT(ids[i - 1], ids[i]) << "at " << i;
+  EXPECT_EQ(ids[10'000].substr(0, 10), ids[0].substr(0, 10)) << "a step back keeps the time";
+}
+
+TEST(CallIdTest, StrictlyIncreasingAcrossThreads) {
+  std::vector<std::vector<std::string>> per(4);
+  std::vector<std::thread> threads;
+  for (auto& v : per) {
+    threads.emplace_back([&v] {
+      for (int i = 0; i < 20'000; ++i) v.push_back(newCallId(at(1'950'000'000'000 + i / 1000)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::unordered_set<std::string> seen;
+  for (auto& v : per) {
+    EXPECT_TRUE(std::is_sorted(v.begin(), v.end()));
+    for (auto& id : v) EXPECT_TRUE(seen.insert(id).second) << id;
   }
 }
 
