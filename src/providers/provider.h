@@ -24,6 +24,9 @@ struct Outcome {
   chat::CallError error;                        // otherwise
   // Usage the upstream reported even though the call failed (billable), when any.
   std::optional<pricing::Usage> partial_usage;
+  // The usage (of a response or partial_usage) is costgate's estimate, not the upstream's count:
+  // the stream broke before the upstream reported it.
+  bool usage_estimated = false;
   bool ok() const { return response.has_value(); }
 };
 
@@ -44,6 +47,9 @@ class Provider {
   virtual boost::asio::awaitable<Outcome> complete(const UpstreamCall& call) = 0;
   // Streams the answer into `sink`; the Outcome carries the whole text, stop reason and usage.
   virtual boost::asio::awaitable<Outcome> stream(const UpstreamCall& call, StreamSink& sink) = 0;
+  // Releases pooled connections; called once the I/O threads have stopped, before their
+  // io_contexts go.
+  virtual void shutdown() {}
 };
 
 }  // namespace costgate::providers
