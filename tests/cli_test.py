@@ -19,54 +19,15 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import unittest
 
-BIN = os.environ.get("COSTGATE_BIN", "")
-EXAMPLES = os.environ.get(
-    "COSTGATE_EXAMPLES",
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "examples"))
+from testlib import (BIN, EXAMPLES, HAIKU, NOVA_LITE, NOVA_MICRO_US, PROFILE_NAMES,
+                     check_environment, load_json_ordered, read_bytes)
 
-PROFILE_NAMES = ["customer1_websearch", "customer1_codingbot", "customer2_websearch",
-                 "customer2_codingbot"]
 PROFILE_ID_RE = re.compile(r"^[a-z0-9]{12}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32,}$")
-HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-NOVA_MICRO_US = "us.amazon.nova-micro-v1:0"
-NOVA_LITE = "amazon.nova-lite-v1:0"
 TIMEOUT_S = 30
-
-
-def check_environment():
-    """Fails loudly (exit 2) when the binary or the examples are missing."""
-    if not BIN:
-        sys.stderr.write("cli_test.py: COSTGATE_BIN is not set; point it at the costgate "
-                         "binary, e.g. COSTGATE_BIN=build/src/costgate\n")
-        sys.exit(2)
-    if not (os.path.isfile(BIN) and os.access(BIN, os.X_OK)):
-        sys.stderr.write("cli_test.py: COSTGATE_BIN=%s is not an executable file\n" % BIN)
-        sys.exit(2)
-    for name in ("config.json", "models.json"):
-        if not os.path.isfile(os.path.join(EXAMPLES, name)):
-            sys.stderr.write("cli_test.py: %s not found in COSTGATE_EXAMPLES=%s\n"
-                             % (name, EXAMPLES))
-            sys.exit(2)
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def load_json_ordered(text):
-    """Parses JSON keeping key order and refusing duplicate keys."""
-    def pairs(items):
-        keys = [k for k, _ in items]
-        if len(keys) != len(set(keys)):
-            raise ValueError("duplicate key in %r" % keys)
-        return dict(items)
-    return json.loads(text, object_pairs_hook=pairs)
 
 
 class Workspace:
@@ -1114,5 +1075,5 @@ class GeneralTest(CliTestCase):
 
 
 if __name__ == "__main__":
-    check_environment()
+    check_environment("cli_test.py")
     unittest.main()

@@ -4,7 +4,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
+#include <optional>
 #include <map>
 #include <pthread.h>
 
@@ -14,6 +18,8 @@
 #include "gateway/gateway.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/client.h"
+#include "providers/http_upstream.h"
 #include "providers/sim.h"
 #include "store/sqlite_ledger.h"
 
@@ -21,15 +27,56 @@ namespace costgate::cli {
 
 namespace {
 
+// Flags override config.json's "server" and "upstreams.sim" settings when given.
 struct ServeOptions : CommonOptions {
   std::string listen;  // overrides the config's
-  unsigned threads = 0;
-  int64_t drain_timeout_ms = 30'000;
-  size_t max_header_bytes = 10240;
-  size_t max_body_bytes = 6 * 1024 * 1024;
+  std::optional<unsigned> threads;
+  std::optional<int64_t> drain_timeout_ms;
+  std::optional<size_t> max_header_bytes;
+  std::optional<size_t> max_body_bytes;
   bool power_loss_durability = false;
-  providers::SimOptions sim;
+  std::optional<int64_t> sim_ttft_ms;
+  std::optional<double> sim_tokens_per_second;
+  std::optional<double> sim_error_rate;
 };
+
+bool isLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// The HTTP upstream `name` from its settings; the API key is read from the environment.
+Result<std::unique_ptr<providers::Provider>> makeHttpUpstream(
+    std::string_view name, const config::HttpUpstreamSettings& s,
+    std::unique_ptr<providers::WireFormat> wire) {
+  providers::HttpUpstreamOptions o;
+  o.name = std::string(name);
+  auto url = http::parseBaseUrl(s.base_url);
+  if (!url) return makeError(fmt::format("upstreams.{}.base_url: {}", name, url.error()));
+  o.client.base = *url;
+  o.client.timeouts.connect = std::chrono::milliseconds(s.timeouts.connect_ms);
+  o.client.timeouts.first_byte = std::chrono::milliseconds(s.timeouts.first_byte_ms);
+  o.client.timeouts.idle = std::chrono::milliseconds(s.timeouts.idle_ms);
+  o.client.timeouts.total = std::chrono::milliseconds(s.timeouts.total_ms);
+  o.client.max_idle_connections = static_cast<size_t>(s.max_idle_connections);
+  o.client.ca_file = s.ca_file;
+  if (!s.ca_file.empty() && ::access(s.ca_file.c_str(), R_OK) != 0) {
+    return makeError(fmt::format("upstreams.{}.ca_file: cannot read {}", name, s.ca_file));
+  }
+  if (!s.api_key_env.empty()) {
+    const char* key = std::getenv(s.api_key_env.c_str());
+    if (!key || !*key) {
+      return makeError(fmt::format("upstreams.{}.api_key_env: the environment variable {} is "
+                                   "not set (it must hold the {} API key)",
+                                   name, s.api_key_env, name));
+    }
+    o.api_key = key;
+  }
+  o.models = s.models;
+  o.default_max_tokens = s.default_max_tokens;
+  std::unique_ptr<providers::Provider> p =
+      std::make_unique<providers::HttpUpstream>(std::move(o), std::move(wire));
+  return p;
+}
 
 bool splitHostPort(const std::string& listen, std::string& host, uint16_t& port) {
   size_t colon = listen.rfind(':');
@@ -66,6 +113,36 @@ int runServe(const ServeOptions& o) {
     printError(fmt::format("--listen: \"{}\" is not HOST:PORT", listen));
     return kExitBadInput;
   }
+  const config::ServeSettings& settings = cfg->serve;
+  if (settings.server.open_mode && !isLoopback(host)) {
+    printError(fmt::format("server.open_mode serves calls without an API key, so it is allowed "
+                           "only on a loopback address (127.0.0.1, ::1, localhost), not on {}",
+                           host));
+    return kExitBadInput;
+  }
+  providers::SimOptions sim;
+  sim.time_to_first_token_ms = o.sim_ttft_ms.value_or(settings.sim.time_to_first_token_ms);
+  sim.tokens_per_second = o.sim_tokens_per_second.value_or(settings.sim.tokens_per_second);
+  sim.error_rate = o.sim_error_rate.value_or(settings.sim.error_rate);
+  sim.seed = static_cast<uint64_t>(settings.sim.seed);
+  std::map<std::string, std::unique_ptr<providers::Provider>> upstreams;
+  upstreams["sim"] = std::make_unique<providers::SimProvider>(sim);
+  if (settings.openai) {
+    auto p = makeHttpUpstream("openai", *settings.openai, providers::openAiWireFormat());
+    if (!p) {
+      printError(p.error());
+      return kExitBadInput;
+    }
+    upstreams["openai"] = std::move(*p);
+  }
+  if (settings.anthropic) {
+    auto p = makeHttpUpstream("anthropic", *settings.anthropic, providers::anthropicWireFormat());
+    if (!p) {
+      printError(p.error());
+      return kExitBadInput;
+    }
+    upstreams["anthropic"] = std::move(*p);
+  }
   auto st = openStoreOrReport(*cfg, /*must_exist=*/true, code);
   if (!st) return code;
   auto snap = gateway::loadSnapshot(*st);
@@ -78,8 +155,9 @@ int runServe(const ServeOptions& o) {
                  "`costgate keys create --admin --config {}`",
                  o.config_path);
   }
-  const auto durability = o.power_loss_durability ? store::LedgerDurability::kPowerLoss
-                                                  : store::LedgerDurability::kProcessCrash;
+  const auto durability = o.power_loss_durability || settings.server.power_loss_durability
+                              ? store::LedgerDurability::kPowerLoss
+                              : store::LedgerDurability::kProcessCrash;
   auto ledger_store = store::openSqliteLedger(cfg->store_path, durability);
   if (!ledger_store) {
     printError(ledger_store.error());
@@ -94,11 +172,13 @@ int runServe(const ServeOptions& o) {
   }
   snapshots.watch(std::move(*watch_store), std::chrono::milliseconds(1000));
 
-  std::map<std::string, std::unique_ptr<providers::Provider>> upstreams;
-  upstreams["sim"] = std::make_unique<providers::SimProvider>(o.sim);
+  std::string upstream_names;
+  for (const auto& [name, p] : upstreams) upstream_names += (upstream_names.empty() ? "" : ", ") + name;
   control::AdmitAll admission;
-  gateway::Gateway gw({.default_provider = cfg->default_provider}, snapshots, ledger, admission,
-                      std::move(upstreams), SystemClock::instance());
+  gateway::Gateway gw({.default_provider = cfg->default_provider,
+                       .open_mode = settings.server.open_mode,
+                       .allow_unpriced = settings.allow_unpriced},
+                      snapshots, ledger, admission, std::move(upstreams), SystemClock::instance());
   http::Router router;
   gw.addRoutes(router);
 
@@ -114,9 +194,12 @@ int runServe(const ServeOptions& o) {
   http::ServerOptions so;
   so.host = host;
   so.port = port;
-  so.threads = o.threads;
-  so.max_header_bytes = o.max_header_bytes;
-  so.max_body_bytes = o.max_body_bytes;
+  so.threads = o.threads.value_or(static_cast<unsigned>(settings.server.threads));
+  so.max_header_bytes =
+      o.max_header_bytes.value_or(static_cast<size_t>(settings.server.max_header_bytes));
+  so.max_body_bytes =
+      o.max_body_bytes.value_or(static_cast<size_t>(settings.server.max_body_bytes));
+  const int64_t drain_ms = o.drain_timeout_ms.value_or(settings.server.drain_timeout_ms);
   http::Server server(so, [&router](http::Request& req, http::Responder& res) {
     return router.dispatch(req, res);
   });
@@ -124,15 +207,23 @@ int runServe(const ServeOptions& o) {
     printError(s.error());
     return kExitFailure;
   }
-  spdlog::info("listening on http://{}:{} ({} profiles, {} API keys, default upstream {}, "
-               "ledger durability {})",
-               host, server.port(), (*snap)->profiles.size(), (*snap)->key_count,
+  spdlog::info("listening on http://{}:{} ({} profiles, {} API keys, upstreams {}, default "
+               "upstream {}, ledger durability {})",
+               host, server.port(), (*snap)->profiles.size(), (*snap)->key_count, upstream_names,
                cfg->default_provider, store::ledgerDurabilityName(durability));
+  if (settings.server.open_mode) {
+    spdlog::warn("open mode: calls without an API key are served as admin (loopback only)");
+  }
+  if (settings.allow_unpriced) {
+    spdlog::warn("unpriced_models is allow_and_flag: calls to models without a price are made "
+                 "and recorded at zero cost, flagged unpriced");
+  }
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("{}: no longer accepting; draining calls in flight (up to {} ms)",
-               sig == SIGINT ? "SIGINT" : "SIGTERM", o.drain_timeout_ms);
-  size_t left = server.stop(std::chrono::milliseconds(o.drain_timeout_ms));
+               sig == SIGINT ? "SIGINT" : "SIGTERM", drain_ms);
+  size_t left = server.stop(std::chrono::milliseconds(drain_ms));
+  gw.shutdown();
   if (left) spdlog::warn("{} call(s) were still running when the drain timeout ended", left);
   snapshots.stopWatching();
   ledger.stop();
@@ -151,22 +242,30 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   addCommonOptions(*cmd, *o, /*with_json=*/false);
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (default: the config's listen, "
                                          "else 127.0.0.1:8080; port 0 picks a free one)");
-  cmd->add_option("--threads", o->threads, "I/O threads (default: one per core)");
+  cmd->add_option("--threads", o->threads,
+                  "I/O threads (default: config server.threads, else one per core)");
   cmd->add_option("--drain-timeout-ms", o->drain_timeout_ms,
-                  "on SIGTERM/SIGINT, how long calls in flight may finish (default 30000)");
+                  "on SIGTERM/SIGINT, how long calls in flight may finish (default: config "
+                  "server.drain_timeout_ms, else 30000)");
   cmd->add_option("--max-header-bytes", o->max_header_bytes,
-                  "request line + headers limit, else 431 (default 10240)");
+                  "request line + headers limit, else 431 (default: config "
+                  "server.max_header_bytes, else 10240)");
   cmd->add_option("--max-body-bytes", o->max_body_bytes,
-                  "request body limit, else 413 (default 6291456)");
+                  "request body limit, else 413 (default: config server.max_body_bytes, else "
+                  "6291456)");
   cmd->add_flag("--durable-power-loss", o->power_loss_durability,
-                "fsync every ledger commit (survives power loss; slower). Default: survives "
-                "the process being killed");
-  cmd->add_option("--sim-ttft-ms", o->sim.time_to_first_token_ms,
-                  "sim upstream: time to first token in ms (default 0)");
-  cmd->add_option("--sim-tokens-per-second", o->sim.tokens_per_second,
-                  "sim upstream: output speed (default 0: instant)");
-  cmd->add_option("--sim-error-rate", o->sim.error_rate,
-                  "sim upstream: share of calls that fail, 0..1 (default 0)")
+                "fsync every ledger commit (survives power loss; slower), as config "
+                "server.ledger_durability \"power_loss\". Default: survives the process being "
+                "killed");
+  cmd->add_option("--sim-ttft-ms", o->sim_ttft_ms,
+                  "sim upstream: time to first token in ms (default: config "
+                  "upstreams.sim.time_to_first_token_ms, else 0)");
+  cmd->add_option("--sim-tokens-per-second", o->sim_tokens_per_second,
+                  "sim upstream: output speed (default: config upstreams.sim.tokens_per_second, "
+                  "else 0: instant)");
+  cmd->add_option("--sim-error-rate", o->sim_error_rate,
+                  "sim upstream: share of calls that fail, 0..1 (default: config "
+                  "upstreams.sim.error_rate, else 0)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->callback([o, &exit_code] { exit_code = runServe(*o); });
 }

@@ -81,7 +81,8 @@ json::object recordJson(const UsageRecord& r) {
       {"status", metering::callStatusName(r.status)},
       {"http_status", r.http_status},
       {"error_type", r.error_type},
-      {"estimated", r.estimated}};
+      {"estimated", r.estimated},
+      {"unpriced", r.unpriced}};
 }
 
 json::object totalsJson(const UsageTotals& t) {
@@ -106,6 +107,7 @@ void printText(const std::vector<UsageRecord>& records, const UsageTotals& t) {
       std::string status = metering::callStatusName(r.status);
       if (!r.error_type.empty()) status += " (" + r.error_type + ")";
       if (r.estimated) status += " est.";
+      if (r.unpriced) status += " UNPRICED";
       table.add({r.call_id, formatIso8601(r.started_at), r.profile_name, r.model_id, r.dialect,
                  status, std::to_string(r.usage.input_tokens),
                  std::to_string(r.usage.output_tokens), r.cost.total().toString()});

@@ -49,6 +49,7 @@ class ConfigParser {
     extensions(root, c);
     profiles(root, c);
     profileIds(root, c);
+    upstreamsConfigured(c);
   }
 
  private:
@@ -119,6 +120,33 @@ class ConfigParser {
     }
     if (auto s = r_.stringMember(root, "", "default_provider", false)) {
       if (providerKnown(*s, "default_provider")) c.default_provider = *s;
+    }
+    parseServeSettings(r_, root, c.serve);
+  }
+
+  // A profile (or the default) sent to an HTTP upstream needs that upstream's settings.
+  void upstreamsConfigured(const Config& c) {
+    auto configured = [&c](std::string_view p) {
+      if (p == "openai") return c.serve.openai.has_value();
+      if (p == "anthropic") return c.serve.anthropic.has_value();
+      return true;
+    };
+    auto report = [this](std::string_view path, std::string_view p) {
+      diags_.error(path, fmt::format("upstream {} is not configured: add \"upstreams\": {{{}: "
+                                     "{{\"base_url\": …, \"api_key_env\": …}}}}",
+                                     jsonQuote(p), jsonQuote(p)));
+    };
+    bool default_used = false;
+    for (size_t i = 0; i < c.profiles.size(); ++i) {
+      const std::string& p = c.profiles[i].provider;
+      if (p.empty()) {
+        default_used = true;
+      } else if (!configured(p)) {
+        report(jsonPathKey(jsonPathIndex("profiles", i), "provider"), p);
+      }
+    }
+    if ((default_used || c.profiles.empty()) && !configured(c.default_provider)) {
+      report("default_provider", c.default_provider);
     }
   }
 
@@ -273,6 +301,11 @@ Config parseConfig(std::string_view text, const std::string& path, Diagnostics& 
     c.store_path = (dir / "costgate.db").string();
   } else if (std::filesystem::path(c.store_path).is_relative()) {
     c.store_path = (dir / c.store_path).string();
+  }
+  for (auto* up : {&c.serve.openai, &c.serve.anthropic}) {
+    if (*up && !(*up)->ca_file.empty() && std::filesystem::path((*up)->ca_file).is_relative()) {
+      (*up)->ca_file = (dir / (*up)->ca_file).string();
+    }
   }
   return c;
 }

@@ -195,6 +195,22 @@ void Gateway::addRoutes(http::Router& router) {
              });
 }
 
+void Gateway::shutdown() {
+  for (auto& [name, provider] : providers_) provider->shutdown();
+}
+
+void Gateway::priceUsage(Call& call) {
+  metering::UsageRecord& rec = call.record;
+  if (!call.price) return;  // unpriced, allowed by config: zero cost, flagged
+  auto cost = pricing::PriceTable::cost(*call.price, rec.usage);
+  if (cost) {
+    rec.cost = *cost;
+  } else {
+    spdlog::error("call {}: cannot price usage: {}", rec.call_id, cost.error());
+    rec.estimated = true;
+  }
+}
+
 asio::awaitable<Status> Gateway::commit(Call& call) {
   call.record.ended_at = clock_.now();
   Status s = co_await asyncAppend(ledger_, call.record, asio::use_awaitable);
@@ -249,13 +265,16 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
 
   // Who is calling.
   std::string_view token = bearerToken(req);
-  if (token.empty()) {
+  if (token.empty() && options_.open_mode) {
+    call.caller = identity::Principal{identity::Role::kAdmin, "open", "", {}};
+  } else if (token.empty()) {
     call.error = {401, "authentication_error",
                   "missing API key: send Authorization: Bearer KEY or x-api-key: KEY"};
     co_await answerError(dialect, call, res);
     co_return;
+  } else {
+    call.caller = snap.keys.authenticate(token);
   }
-  call.caller = snap.keys.authenticate(token);
   if (!call.caller) {
     call.error = {401, "authentication_error", "invalid or revoked API key"};
     co_await answerError(dialect, call, res);
@@ -370,7 +389,8 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
 
   // The price, before anything is spent.
   call.price = snap.prices.find(profile.region, profile.model_id, rec.started_at);
-  if (!call.price || call.price->kind == pricing::ModelKind::kImage) {
+  if (call.price && call.price->kind == pricing::ModelKind::kImage) call.price = nullptr;
+  if (!call.price && !options_.allow_unpriced) {
     call.error = {422, "unpriced_model",
                   fmt::format("model {} has no token price in region {}; the call was "
                               "not made",
@@ -378,7 +398,14 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
     co_await answerError(dialect, call, res);
     co_return;
   }
-  rec.prices = call.price->tokens;
+  if (call.price) {
+    rec.prices = call.price->tokens;
+  } else {
+    rec.unpriced = true;
+    spdlog::warn("call {}: model {} has no price in region {}; calling it anyway "
+                 "(unpriced_models: allow_and_flag), recorded at zero cost and flagged",
+                 rec.call_id, profile.model_id, profile.region);
+  }
 
   // Admission, on the worst case.
   control::AdmissionRequest adm;
@@ -387,9 +414,11 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
   adm.model_id = profile.model_id;
   adm.estimated_input_tokens = providers::estimateInputTokens(call.request);
   adm.max_output_tokens = call.request.max_tokens.value_or(options_.default_max_output_tokens);
-  auto worst = pricing::PriceTable::cost(*call.price,
-                                         {adm.estimated_input_tokens, adm.max_output_tokens, 0, 0});
-  if (worst) adm.worst_case_cost = worst->total();
+  if (call.price) {
+    auto worst = pricing::PriceTable::cost(
+        *call.price, {adm.estimated_input_tokens, adm.max_output_tokens, 0, 0});
+    if (worst) adm.worst_case_cost = worst->total();
+  }
   control::AdmissionDecision decision = admission_.admit(adm);
   if (!decision.admitted()) {
     call.error = {decision.httpStatus(), "admission_refused", decision.reason};
@@ -442,10 +471,11 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
     out = co_await provider.complete(up);
   }
 
+  rec.estimated = out.usage_estimated;
   if (!out.ok()) {
     if (out.partial_usage) {
       rec.usage = *out.partial_usage;
-      if (auto cost = pricing::PriceTable::cost(*call.price, rec.usage)) rec.cost = *cost;
+      priceUsage(call);
     }
     call.error = out.error;
     co_await answerError(dialect, call, res);
@@ -453,13 +483,7 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
   }
   chat::ChatResponse& answer = *out.response;
   rec.usage = answer.usage;
-  auto cost = pricing::PriceTable::cost(*call.price, rec.usage);
-  if (cost) {
-    rec.cost = *cost;
-  } else {
-    spdlog::error("call {}: cannot price usage: {}", rec.call_id, cost.error());
-    rec.estimated = true;
-  }
+  priceUsage(call);
   rec.status = metering::CallStatus::kSuccess;
   rec.http_status = 200;
   answer.id = call.ctx.id;

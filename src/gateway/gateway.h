@@ -23,6 +23,12 @@ struct GatewayOptions {
   std::string default_provider = "sim";
   // Output tokens assumed for the worst-case estimate when a request sets no max_tokens.
   int64_t default_max_output_tokens = 4096;
+  // Calls without a key are served as admin (config "server.open_mode"; serve allows it only on
+  // a loopback listener).
+  bool open_mode = false;
+  // A model without a price is called anyway, recorded at zero cost and flagged unpriced
+  // (config "unpriced_models": "allow_and_flag"); otherwise it is refused with 422.
+  bool allow_unpriced = false;
 };
 
 class Gateway {
@@ -33,6 +39,9 @@ class Gateway {
 
   // Registers /invoke, /v1/chat/completions, /v1/messages, /healthz and /readyz.
   void addRoutes(http::Router& router);
+
+  // Releases the upstreams' pooled connections; call after the server's threads have stopped.
+  void shutdown();
 
   // One inference call in `dialect`.
   boost::asio::awaitable<void> handleChat(const api::Dialect& dialect, http::Request& req,
@@ -45,6 +54,8 @@ class Gateway {
   boost::asio::awaitable<void> runUpstream(const api::Dialect& dialect, Call& call,
                                            http::Responder& res);
   boost::asio::awaitable<Status> commit(Call& call);
+  // The record's cost from its usage and the call's price (none when unpriced).
+  void priceUsage(Call& call);
 
   GatewayOptions options_;
   SnapshotHolder& snapshots_;

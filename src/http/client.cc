@@ -308,6 +308,25 @@ asio::awaitable<bool> Exchange::readAll(std::string& out, size_t max_bytes) {
   co_return !impl_->error.has_value();
 }
 
+asio::awaitable<void> Exchange::drain(milliseconds limit) {
+  Impl& x = *impl_;
+  if (x.done) co_return;
+  auto cutoff = SteadyClock::now() + limit;
+  if (cutoff < x.deadline) x.deadline = cutoff;
+  std::string piece;
+  size_t dropped = 0;
+  while (dropped < 1024 * 1024) {
+    bool more = co_await read(piece);
+    if (!more) break;
+    dropped += piece.size();
+  }
+  if (!x.done) {
+    x.keep_alive = false;
+    x.finish();
+  }
+  x.error.reset();
+}
+
 HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->opts = std::move(options);
   if (impl_->opts.base.tls) {

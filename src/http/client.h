@@ -78,6 +78,9 @@ class Exchange {
   // The rest of the body, up to `max_bytes` (more is an error).
   boost::asio::awaitable<bool> readAll(std::string& out, size_t max_bytes);
   const std::optional<ClientError>& error() const;
+  // Reads and drops the rest of the body for at most `limit`, so the connection can be pooled;
+  // when the body does not end in time the connection is closed instead. Never an error.
+  boost::asio::awaitable<void> drain(std::chrono::milliseconds limit);
 
   struct Impl;
   explicit Exchange(std::unique_ptr<Impl> impl);

@@ -266,6 +266,62 @@ TEST_F(ClientTest, ReadsAChunkedBodyPieceByPiece) {
   EXPECT_EQ(up.connections(), 1) << "a chunked answer read to its end frees the connection";
 }
 
+// Reads the first piece of a chunked answer, then drains the rest within `limit`.
+Seen firstPieceThenDrain(asio::io_context& ioc, HttpClient& client, std::chrono::milliseconds limit) {
+  auto run = [&client, limit]() -> asio::awaitable<Seen> {
+    Seen seen;
+    Request req;
+    req.method = "POST";
+    req.target = "/s";
+    ClientResult r = co_await client.send(req);
+    if (!r.ok()) {
+      seen.error = r.error;
+      co_return seen;
+    }
+    std::string piece;
+    bool more = co_await r.exchange->read(piece);
+    seen.ok = more;
+    seen.body = piece;
+    co_await r.exchange->drain(limit);
+    seen.error = r.exchange->error();
+    co_return seen;
+  };
+  return asio::co_spawn(ioc, run(), asio::use_future).get();
+}
+
+TEST_F(ClientTest, DrainReadsTheEndOfABodySoTheConnectionIsReused) {
+  ScriptedUpstream up([](int fd, int, const std::string&) {
+    writeAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ndone\r\n");
+    std::this_thread::sleep_for(50ms);
+    writeAll(fd, "0\r\n\r\n");
+    return true;
+  });
+  HttpClient client(options(up.port()));
+  Seen s = firstPieceThenDrain(ioc_, client, 1000ms);
+  EXPECT_TRUE(s.ok);
+  EXPECT_EQ(s.body, "done");
+  EXPECT_FALSE(s.error);
+  EXPECT_TRUE(call(client).ok);
+  EXPECT_EQ(up.connections(), 1);
+}
+
+TEST_F(ClientTest, DrainGivesUpOnABodyThatDoesNotEndAndClosesTheConnection) {
+  ScriptedUpstream up([](int fd, int, const std::string&) {
+    writeAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ndone\r\n");
+    std::this_thread::sleep_for(600ms);
+    return false;
+  });
+  HttpClient client(options(up.port()));
+  auto t0 = std::chrono::steady_clock::now();
+  Seen s = firstPieceThenDrain(ioc_, client, 100ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  EXPECT_TRUE(s.ok);
+  EXPECT_FALSE(s.error) << "giving up on the rest is not an error";
+  Seen again = firstPieceThenDrain(ioc_, client, 100ms);
+  EXPECT_TRUE(again.ok);
+  EXPECT_EQ(up.connections(), 2) << "the unfinished connection was not pooled";
+}
+
 TEST_F(ClientTest, ConnectionCloseAnswerIsNotPooled) {
   ScriptedUpstream up([](int fd, int, const std::string&) {
     writeAll(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");

@@ -24,7 +24,7 @@ auto tied(const pricing::Cost& c) {
 auto tied(const UsageRecord& r) {
   return std::tie(r.call_id, r.request_id, r.started_at, r.first_token_at, r.ended_at, r.profile_id,
                   r.profile_name, r.tags, r.key_id, r.model_id, r.region, r.dialect, r.upstream,
-                  r.prices, r.status, r.http_status, r.error_type, r.estimated);
+                  r.prices, r.status, r.http_status, r.error_type, r.estimated, r.unpriced);
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ struct UsageRecord {
   int http_status = 200;
   std::string error_type;  // "" on success
   bool estimated = false;  // usage estimated (the upstream's own count was not seen)
+  bool unpriced = false;   // no price for the model: allowed by config, cost recorded as zero
   // Every field. Written out (not defaulted) because pricing::Usage and pricing::Cost have no
   // operator== of their own; a field added here must be added there too.
   friend bool operator==(const UsageRecord&, const UsageRecord&);

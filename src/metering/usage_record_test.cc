@@ -112,6 +112,9 @@ TEST(UsageRecordTest, EqualityComparesEveryField) {
   b = a;
   b.estimated = true;
   EXPECT_NE(a, b);
+  b = a;
+  b.unpriced = true;
+  EXPECT_NE(a, b);
   EXPECT_STREQ(callStatusName(CallStatus::kSuccess), "success");
   EXPECT_STREQ(callStatusName(CallStatus::kFailure), "failure");
 }

@@ -127,7 +127,8 @@ class AnthropicWire final : public WireFormat {
       if (!m || !m->is_object()) return makeError("message_start without a message");
       s.id = stringOr(m->as_object(), "id");
       s.model = stringOr(m->as_object(), "model");
-      if (readUsage(m->as_object().if_contains("usage"), s.usage)) s.usage_seen = true;
+      // The input side is known here; output_tokens is a placeholder until message_delta.
+      readUsage(m->as_object().if_contains("usage"), s.usage);
     } else if (type == "content_block_delta") {
       const json::value* d = o.if_contains("delta");
       if (d && d->is_object() && stringOr(d->as_object(), "type") == "text_delta") {
@@ -138,7 +139,7 @@ class AnthropicWire final : public WireFormat {
         std::string reason = stringOr(d->as_object(), "stop_reason");
         if (!reason.empty()) s.stop_reason = stopReasonOf(reason);
       }
-      if (readUsage(o.if_contains("usage"), s.usage)) s.usage_seen = true;
+      if (readUsage(o.if_contains("usage"), s.usage)) s.usage_final = true;
     } else if (type == "message_stop") {
       s.finished = true;
     } else if (type == "error") {

@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kMaxAnswerBytes = 32 * 1024 * 1024;
 // Error bodies are read up to this much; the rest is not needed to say what went wrong.
 constexpr size_t kMaxErrorBytes = 64 * 1024;
+// How long the rest of a stream's body may take after the upstream's end event.
+constexpr std::chrono::milliseconds kDrainAfterEnd{500};
 
 int64_t msSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -182,14 +184,17 @@ asio::awaitable<Outcome> HttpUpstream::stream(const UpstreamCall& call, StreamSi
   if (!broken && state.upstream_error) broken = state.upstream_error;
   if (broken) {
     out.error = *broken;
-    if (state.usage_seen || deltas > 0) {
-      out.partial_usage = state.usage_seen && state.usage.output_tokens > 0
-                              ? state.usage
-                              : estimateUsage(*call.request, state, text.size(), deltas);
-      out.usage_estimated = !(state.usage_seen && state.usage.output_tokens > 0);
+    if (state.usage_final) {
+      out.partial_usage = state.usage;
+    } else if (deltas > 0 || state.usage.input_tokens > 0) {
+      out.partial_usage = estimateUsage(*call.request, state, text.size(), deltas);
+      out.usage_estimated = true;
     }
     co_return out;
   }
+  // The body's end (the last chunk of a chunked stream) usually follows at once; reading it
+  // lets the connection be reused. An upstream that holds the stream open loses the connection.
+  co_await x.drain(kDrainAfterEnd);
   if (!started) {
     // An answer with no text at all still opens the client's stream.
     started = true;
@@ -200,7 +205,7 @@ asio::awaitable<Outcome> HttpUpstream::stream(const UpstreamCall& call, StreamSi
   r.model = state.model;
   r.text = std::move(text);
   r.stop_reason = state.stop_reason;
-  if (state.usage_seen) {
+  if (state.usage_final) {
     r.usage = state.usage;
   } else {
     r.usage = estimateUsage(*call.request, state, r.text.size(), deltas);

@@ -34,8 +34,8 @@ struct StreamState {
   std::string id;
   std::string model;
   std::vector<std::string> deltas;  // text from the last event fed (the reader clears it)
-  pricing::Usage usage;
-  bool usage_seen = false;  // the upstream reported usage
+  pricing::Usage usage;     // as far as the upstream has reported it
+  bool usage_final = false;  // the upstream's final usage report was seen
   chat::StopReason stop_reason = chat::StopReason::kEndTurn;
   bool finished = false;  // the upstream's own end of stream was seen
   std::optional<chat::CallError> upstream_error;  // an error event in the stream

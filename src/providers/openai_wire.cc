@@ -140,7 +140,7 @@ class OpenAiWire final : public WireFormat {
         if (!finish.empty()) s.stop_reason = stopReasonOf(finish);
       }
     }
-    if (readUsage(o.if_contains("usage"), s.usage)) s.usage_seen = true;
+    if (readUsage(o.if_contains("usage"), s.usage)) s.usage_final = true;
     return {};
   }
 };

@@ -105,7 +105,7 @@ data: [DONE]
   EXPECT_EQ(text, "Hello");
   EXPECT_EQ(s.id, "c1");
   EXPECT_TRUE(s.finished);
-  ASSERT_TRUE(s.usage_seen);
+  ASSERT_TRUE(s.usage_final);
   EXPECT_EQ(s.usage.input_tokens, 8);
   EXPECT_EQ(s.usage.cache_read_tokens, 4);
   EXPECT_EQ(s.usage.output_tokens, 2);
@@ -195,7 +195,7 @@ data: {"type":"message_stop"}
   EXPECT_EQ(text, "Hello!");
   EXPECT_EQ(s.id, "msg_1");
   EXPECT_TRUE(s.finished);
-  EXPECT_TRUE(s.usage_seen);
+  EXPECT_TRUE(s.usage_final);
   EXPECT_EQ(s.usage.input_tokens, 25);
   EXPECT_EQ(s.usage.cache_read_tokens, 10);
   EXPECT_EQ(s.usage.output_tokens, 15) << "message_delta's count is cumulative";

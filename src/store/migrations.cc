@@ -135,9 +135,17 @@ CREATE INDEX usage_records_by_profile ON usage_records (profile_id, started_at);
 CREATE INDEX usage_records_by_start ON usage_records (started_at);
 )sql";
 
+// Version 3: a call to a model without a price, made because config.json says
+// "unpriced_models": "allow_and_flag", is recorded with zero cost and unpriced = 1, never as a
+// silently free call.
+constexpr std::string_view kMigration3 = R"sql(
+ALTER TABLE usage_records ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1},
     Migration{2, kMigration2},
+    Migration{3, kMigration3},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

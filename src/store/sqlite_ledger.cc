@@ -40,9 +40,9 @@ constexpr std::string_view kInsert =
     "ended_at, profile_id, profile_name, tags_json, key_id, model_id, region, dialect, upstream, "
     "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, input_per_1k, "
     "output_per_1k, cache_read_per_1k, cache_write_per_1k, plain_input_cost, cache_read_cost, "
-    "cache_write_cost, output_cost, total_cost, status, http_status, error_type, estimated) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+    "cache_write_cost, output_cost, total_cost, status, http_status, error_type, estimated, "
+    "unpriced) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
 
 // Columns in the order recordFromRow reads them.
 constexpr std::string_view kRecordColumns =
@@ -50,7 +50,7 @@ constexpr std::string_view kRecordColumns =
     "tags_json, key_id, model_id, region, dialect, upstream, input_tokens, output_tokens, "
     "cache_read_tokens, cache_write_tokens, input_per_1k, output_per_1k, cache_read_per_1k, "
     "cache_write_per_1k, plain_input_cost, cache_read_cost, cache_write_cost, output_cost, "
-    "total_cost, status, http_status, error_type, estimated FROM usage_records ";
+    "total_cost, status, http_status, error_type, estimated, unpriced FROM usage_records ";
 // Columns in the order addToTotals reads them.
 constexpr std::string_view kTotalsColumns =
     "SELECT call_id, tags_json, status, input_tokens, output_tokens, cache_read_tokens, "
@@ -171,6 +171,7 @@ Result<UsageRecord> recordFromRow(const Statement& row) {
   r.http_status = static_cast<int>(row.int64(27));
   r.error_type = row.text(28);
   r.estimated = row.int64(29) != 0;
+  r.unpriced = row.int64(30) != 0;
   return r;
 }
 
@@ -208,7 +209,8 @@ void bindRecord(Statement& s, const UsageRecord& r) {
       .bindText(27, metering::callStatusName(r.status))
       .bindInt64(28, r.http_status)
       .bindText(29, r.error_type)
-      .bindInt64(30, r.estimated ? 1 : 0);
+      .bindInt64(30, r.estimated ? 1 : 0)
+      .bindInt64(31, r.unpriced ? 1 : 0);
 }
 
 class SqliteLedger final : public metering::LedgerStore {

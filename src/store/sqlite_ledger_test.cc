@@ -93,6 +93,7 @@ UsageRecord fullRecord() {
   r.http_status = 499;
   r.error_type = "client_disconnected";
   r.estimated = true;
+  r.unpriced = true;
   return r;
 }
 
@@ -187,6 +188,8 @@ TEST_F(SqliteLedgerTest, RoundTripsEveryField) {
   EXPECT_EQ(g.http_status, 499);
   EXPECT_EQ(g.error_type, "client_disconnected");
   EXPECT_TRUE(g.estimated);
+  EXPECT_TRUE(g.unpriced);
+  EXPECT_FALSE(got[1].unpriced);
   EXPECT_FALSE(got[1].first_token_at.has_value());
   EXPECT_FALSE(got[1].prices.cache_read_per_1k.has_value());
 
@@ -369,9 +372,31 @@ TEST_F(SqliteLedgerTest, OpeningUpgradesAStoreWrittenBeforeTheLedgerExisted) {
   }
   auto ledger = open();
   ASSERT_NE(ledger, nullptr);
-  EXPECT_EQ(rawQuery(path_, "SELECT max(version) FROM schema_migrations"), "2");
+  EXPECT_EQ(rawQuery(path_, "SELECT max(version) FROM schema_migrations"),
+            std::to_string(latestSchemaVersion()));
   EXPECT_EQ(rawQuery(path_, "SELECT value FROM settings WHERE name = 'kept'"), "yes");
   EXPECT_EQ(ledger->count().value(), 0);
+}
+
+TEST_F(SqliteLedgerTest, RowsWrittenBeforeTheUnpricedColumnReadAsPriced) {
+  {
+    auto db = sqlite::Database::open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(migrate(*db, path_, at(kT0), schemaMigrations().first(2)).ok());
+    ASSERT_TRUE(db->exec("INSERT INTO usage_records VALUES ('01OLD', '', 1, NULL, 2, 'p1', "
+                         "'one', '[]', 'k', 'm', 'r', 'openai', 'sim', 1, 2, 0, 0, '0.001', "
+                         "'0.002', NULL, NULL, '0.000001', '0', '0', '0.000004', '0.000005', "
+                         "'success', 200, '', 0)",
+                         "seed")
+                    .ok());
+  }
+  auto ledger = open();
+  ASSERT_NE(ledger, nullptr);
+  std::vector<UsageRecord> rows = query(*ledger);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].call_id, "01OLD");
+  EXPECT_FALSE(rows[0].unpriced);
+  EXPECT_EQ(rows[0].cost.total().toString(), "0.000005");
 }
 
 TEST_F(SqliteLedgerTest, ReportsARecordWhoseMoneyWasDamaged) {

@@ -1,0 +1,193 @@
+#include "config/serve_config.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <initializer_list>
+
+#include "common/strings.h"
+#include "config/json_document.h"
+
+namespace costgate::config {
+
+namespace {
+
+namespace json = boost::json;
+
+class SettingsParser {
+ public:
+  explicit SettingsParser(JsonReader& r) : r_(r) {}
+
+  // The object at obj[key] (reported when it is not one), or nullptr when absent. Members not in
+  // `known` are reported.
+  const json::object* section(const json::object& obj, std::string_view path,
+                              std::string_view key, std::initializer_list<std::string_view> known) {
+    const json::value* v = r_.member(obj, path, key, false);
+    if (!v) return nullptr;
+    std::string p = path.empty() ? std::string(key) : jsonPathKey(path, key);
+    const json::object* o = r_.asObject(*v, p);
+    if (!o) return nullptr;
+    for (const auto& kv : *o) {
+      bool ok = false;
+      for (std::string_view k : known) ok = ok || kv.key() == k;
+      if (!ok) {
+        std::string list;
+        for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        r_.diags().error(jsonPathKey(p, kv.key()),
+                         fmt::format("unknown key (expected one of: {})", list));
+      }
+    }
+    return o;
+  }
+
+  // An integer in [lo, hi].
+  void integer(const json::object& o, std::string_view path, std::string_view key, int64_t lo,
+               int64_t hi, int64_t& out) {
+    const json::value* v = r_.member(o, path, key, false);
+    if (!v) return;
+    std::string p = jsonPathKey(path, key);
+    auto d = r_.asNumber(*v, p);
+    if (!d) return;
+    if (*d != std::floor(*d) || *d < static_cast<double>(lo) || *d > static_cast<double>(hi)) {
+      r_.diags().error(p, fmt::format("must be a whole number from {} to {}, got {}", lo, hi,
+                                      r_.numberText(*v, p)));
+      return;
+    }
+    out = static_cast<int64_t>(*d);
+  }
+
+  void number(const json::object& o, std::string_view path, std::string_view key, double lo,
+              double hi, double& out) {
+    const json::value* v = r_.member(o, path, key, false);
+    if (!v) return;
+    std::string p = jsonPathKey(path, key);
+    auto d = r_.asNumber(*v, p);
+    if (!d) return;
+    if (!(*d >= lo && *d <= hi)) {
+      r_.diags().error(p, fmt::format("must be from {} to {}, got {}", lo, hi,
+                                      r_.numberText(*v, p)));
+      return;
+    }
+    out = *d;
+  }
+
+  void boolean(const json::object& o, std::string_view path, std::string_view key, bool& out) {
+    const json::value* v = r_.member(o, path, key, false);
+    if (!v) return;
+    if (!v->is_bool()) {
+      r_.diags().error(jsonPathKey(path, key), "must be true or false");
+      return;
+    }
+    out = v->as_bool();
+  }
+
+  // One of `choices`.
+  std::optional<std::string> choice(const json::object& o, std::string_view path,
+                                    std::string_view key,
+                                    std::initializer_list<std::string_view> choices) {
+    auto s = r_.stringMember(o, path, key, false);
+    if (!s) return std::nullopt;
+    for (std::string_view c : choices) {
+      if (*s == c) return s;
+    }
+    std::string list;
+    for (std::string_view c : choices) list += (list.empty() ? "" : " or ") + jsonQuote(c);
+    r_.diags().error(jsonPathKey(path, key),
+                     fmt::format("{} is not one of {}", jsonQuote(*s), list));
+    return std::nullopt;
+  }
+
+  void server(const json::object& root, ServerSettings& s) {
+    const json::object* o =
+        section(root, "", "server",
+                {"threads", "max_header_bytes", "max_body_bytes", "drain_timeout_ms",
+                 "ledger_durability", "open_mode"});
+    if (!o) return;
+    integer(*o, "server", "threads", 0, 1024, s.threads);
+    integer(*o, "server", "max_header_bytes", 1024, 1 << 20, s.max_header_bytes);
+    integer(*o, "server", "max_body_bytes", 1024, int64_t{1} << 32, s.max_body_bytes);
+    integer(*o, "server", "drain_timeout_ms", 0, 3'600'000, s.drain_timeout_ms);
+    if (auto d = choice(*o, "server", "ledger_durability", {"process_crash", "power_loss"})) {
+      s.power_loss_durability = *d == "power_loss";
+    }
+    boolean(*o, "server", "open_mode", s.open_mode);
+  }
+
+  void sim(const json::object& ups, SimSettings& s) {
+    const json::object* o = section(ups, "upstreams", "sim",
+                                    {"time_to_first_token_ms", "tokens_per_second", "error_rate",
+                                     "seed"});
+    if (!o) return;
+    integer(*o, "upstreams.sim", "time_to_first_token_ms", 0, 600'000,
+            s.time_to_first_token_ms);
+    number(*o, "upstreams.sim", "tokens_per_second", 0, 1e6, s.tokens_per_second);
+    number(*o, "upstreams.sim", "error_rate", 0, 1, s.error_rate);
+    integer(*o, "upstreams.sim", "seed", 0, INT64_MAX, s.seed);
+  }
+
+  void http(const json::object& ups, std::string_view name,
+            std::optional<HttpUpstreamSettings>& out) {
+    const json::object* o =
+        section(ups, "upstreams", name,
+                {"base_url", "api_key_env", "timeouts_ms", "models", "ca_file",
+                 "max_idle_connections", "default_max_tokens"});
+    if (!o) return;
+    std::string path = jsonPathKey("upstreams", name);
+    HttpUpstreamSettings s;
+    if (auto url = r_.stringMember(*o, path, "base_url", true)) {
+      if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+        r_.diags().error(jsonPathKey(path, "base_url"),
+                         fmt::format("{} must start with http:// or https://", jsonQuote(*url)));
+      }
+      s.base_url = *url;
+    }
+    s.api_key_env = r_.stringMember(*o, path, "api_key_env", false).value_or("");
+    s.ca_file = r_.stringMember(*o, path, "ca_file", false).value_or("");
+    integer(*o, path, "max_idle_connections", 0, 100'000, s.max_idle_connections);
+    integer(*o, path, "default_max_tokens", 1, 10'000'000, s.default_max_tokens);
+    std::string tpath = jsonPathKey(path, "timeouts_ms");
+    if (const json::object* t =
+            section(*o, path, "timeouts_ms", {"connect", "first_byte", "idle", "total"})) {
+      constexpr int64_t kDay = 86'400'000;
+      integer(*t, tpath, "connect", 1, kDay, s.timeouts.connect_ms);
+      integer(*t, tpath, "first_byte", 1, kDay, s.timeouts.first_byte_ms);
+      integer(*t, tpath, "idle", 1, kDay, s.timeouts.idle_ms);
+      integer(*t, tpath, "total", 1, kDay, s.timeouts.total_ms);
+    }
+    if (const json::value* m = r_.member(*o, path, "models", false)) {
+      std::string mpath = jsonPathKey(path, "models");
+      if (const json::object* models = r_.asObject(*m, mpath)) {
+        for (const auto& kv : *models) {
+          if (auto target = r_.asString(kv.value(), jsonPathKey(mpath, kv.key()))) {
+            if (target->empty()) {
+              r_.diags().error(jsonPathKey(mpath, kv.key()), "must not be empty");
+            } else {
+              s.models.emplace(std::string(kv.key()), *target);
+            }
+          }
+        }
+      }
+    }
+    out = std::move(s);
+  }
+
+ private:
+  JsonReader& r_;
+};
+
+}  // namespace
+
+void parseServeSettings(JsonReader& reader, const json::object& root, ServeSettings& out) {
+  SettingsParser p(reader);
+  p.server(root, out.server);
+  if (const json::object* ups = p.section(root, "", "upstreams", {"sim", "openai", "anthropic"})) {
+    p.sim(*ups, out.sim);
+    p.http(*ups, "openai", out.openai);
+    p.http(*ups, "anthropic", out.anthropic);
+  }
+  if (auto u = p.choice(root, "", "unpriced_models", {"refuse", "allow_and_flag"})) {
+    out.allow_unpriced = *u == "allow_and_flag";
+  }
+}
+
+}  // namespace costgate::config

@@ -1,0 +1,63 @@
+#pragma once
+// costgate's own config.json keys for `costgate serve`: "server" (limits, threads, drain,
+// durability, the loopback-only open mode), "upstreams" (sim, openai, anthropic) and
+// "unpriced_models". Every key is optional; unknown keys inside these objects are errors, so a
+// typo is never silently ignored.
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "config/json_reader.h"
+
+namespace costgate::config {
+
+struct ServerSettings {
+  int64_t threads = 0;  // 0: one per core
+  int64_t max_header_bytes = 10240;
+  int64_t max_body_bytes = 6 * 1024 * 1024;
+  int64_t drain_timeout_ms = 30'000;
+  bool power_loss_durability = false;  // "ledger_durability": "process_crash" | "power_loss"
+  // "open_mode": calls without a key are served as admin. Only for a loopback listener.
+  bool open_mode = false;
+};
+
+struct SimSettings {
+  int64_t time_to_first_token_ms = 0;
+  double tokens_per_second = 0;
+  double error_rate = 0;
+  int64_t seed = 42;
+};
+
+struct UpstreamTimeoutSettings {
+  int64_t connect_ms = 5'000;
+  int64_t first_byte_ms = 60'000;
+  int64_t idle_ms = 30'000;
+  int64_t total_ms = 600'000;
+};
+
+// "upstreams": {"openai": {...}} or {"anthropic": {...}}.
+struct HttpUpstreamSettings {
+  std::string base_url;     // required
+  std::string api_key_env;  // the environment variable holding the key; "" for none
+  UpstreamTimeoutSettings timeouts;
+  std::map<std::string, std::string, std::less<>> models;  // profile model -> upstream's name
+  std::string ca_file;  // extra CA bundle, relative to the config's folder
+  int64_t max_idle_connections = 64;
+  int64_t default_max_tokens = 4096;
+};
+
+struct ServeSettings {
+  ServerSettings server;
+  SimSettings sim;
+  std::optional<HttpUpstreamSettings> openai;
+  std::optional<HttpUpstreamSettings> anthropic;
+  bool allow_unpriced = false;  // "unpriced_models": "refuse" (default) | "allow_and_flag"
+};
+
+// Reads "server", "upstreams" and "unpriced_models" from the config's root object.
+void parseServeSettings(JsonReader& reader, const boost::json::object& root, ServeSettings& out);
+
+}  // namespace costgate::config
