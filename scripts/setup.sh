@@ -10,7 +10,7 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev zlib1g-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3 clang-format
+  python3 clang-format ca-certificates openssl
 )
 # Node.js and npm run the SDK client tests (tests/sdk); any node and npm already on PATH do.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
