@@ -90,9 +90,8 @@ class AnthropicWire final : public WireFormat {
   }
 
   Result<chat::ChatResponse> decodeResponse(std::string_view text) const override {
-    auto parsed = parseJson(text);
+    auto parsed = parseJsonObject(text, "the answer");
     if (!parsed) return makeError(parsed.error());
-    if (!parsed->is_object()) return makeError("the answer is not a JSON object");
     const json::object& o = parsed->as_object();
     chat::ChatResponse r;
     r.id = stringOr(o, "id");
@@ -110,16 +109,15 @@ class AnthropicWire final : public WireFormat {
   }
 
   std::string errorMessage(std::string_view body) const override {
-    auto parsed = parseJson(body);
-    if (!parsed || !parsed->is_object()) return "";
+    auto parsed = parseJsonObject(body, "the error");
+    if (!parsed) return "";
     return errorMessageOf(parsed->as_object());
   }
 
   Status onEvent(const http::SseEvent& e, StreamState& s) const override {
     if (e.event == "ping") return {};
-    auto parsed = parseJson(e.data);
+    auto parsed = parseJsonObject(e.data, "an event's data");
     if (!parsed) return makeError(parsed.error());
-    if (!parsed->is_object()) return makeError("an event's data is not a JSON object");
     const json::object& o = parsed->as_object();
     std::string type = e.event.empty() ? stringOr(o, "type") : e.event;
     if (type == "message_start") {

@@ -80,9 +80,8 @@ class OpenAiWire final : public WireFormat {
   }
 
   Result<chat::ChatResponse> decodeResponse(std::string_view text) const override {
-    auto parsed = parseJson(text);
+    auto parsed = parseJsonObject(text, "the answer");
     if (!parsed) return makeError(parsed.error());
-    if (!parsed->is_object()) return makeError("the answer is not a JSON object");
     const json::object& o = parsed->as_object();
     chat::ChatResponse r;
     r.id = stringOr(o, "id");
@@ -102,8 +101,8 @@ class OpenAiWire final : public WireFormat {
   }
 
   std::string errorMessage(std::string_view body) const override {
-    auto parsed = parseJson(body);
-    if (!parsed || !parsed->is_object()) return "";
+    auto parsed = parseJsonObject(body, "the error");
+    if (!parsed) return "";
     const json::value* err = parsed->as_object().if_contains("error");
     if (!err) return "";
     if (err->is_string()) return std::string(err->as_string());
@@ -116,9 +115,8 @@ class OpenAiWire final : public WireFormat {
       s.finished = true;
       return {};
     }
-    auto parsed = parseJson(e.data);
+    auto parsed = parseJsonObject(e.data, "a chunk");
     if (!parsed) return makeError(parsed.error());
-    if (!parsed->is_object()) return makeError("a chunk is not a JSON object");
     const json::object& o = parsed->as_object();
     if (const json::value* err = o.if_contains("error"); err && !err->is_null()) {
       std::string msg = err->is_object() ? stringOr(err->as_object(), "message") : "";

@@ -21,6 +21,13 @@ inline Result<boost::json::value> parseJson(std::string_view text) {
   return v;
 }
 
+// The parsed text when it is a JSON object; `what` names it in the complaint otherwise.
+inline Result<boost::json::value> parseJsonObject(std::string_view text, std::string_view what) {
+  auto v = parseJson(text);
+  if (v && !v->is_object()) return makeError(std::string(what) + " is not a JSON object");
+  return v;
+}
+
 inline int64_t intOr0(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = o.if_contains(key);
   if (!v) return 0;
