@@ -704,6 +704,12 @@ class ProfilesTest(CliTestCase):
         self.assertIn("vendor.no-such-model-v9:0", p.stderr)
         self.assertEqual(self.ws.snapshot(), snap)
 
+    def test_create_with_image_model_is_refused(self):
+        snap = self.ws.snapshot()
+        p = self.create("painter", "--model", "amazon.titan-image-generator-v1", code=2)
+        self.assertIn("priced per image", p.stderr)
+        self.assertEqual(self.ws.snapshot(), snap)
+
     def test_create_with_duplicate_name_is_refused(self):
         snap = self.ws.snapshot()
         p = self.create("customer1_websearch", "--model", NOVA_LITE, code=2)

@@ -42,10 +42,15 @@ unchanged), each a whitespace-separated word; several may be combined:
 A hang ends when the client closes the connection (counted in stats "client_aborts"), when the
 fake stops, or after 60 s.
 
+HTTPS: given a certificate chain and its key (FakeUpstream(tls_cert=PEM, tls_key=PEM), or
+--tls-cert/--tls-key), the fake speaks TLS on its port (the URLs say https://). The handshake runs
+in the connection's own thread; one that fails (e.g. the client does not trust the certificate)
+is counted in stats "tls_failures" and the connection is closed without an answer.
+
 Stats (GET /_stats, FakeUpstream.stats()): {"requests", "by_path", "connections" (TCP connections
-accepted), "open_connections", "client_aborts", "last_request": {"path", "headers" (lower-case
-names), "body" (parsed JSON, or the text when it is not JSON), "connection"}, "recent": the last
-100 such requests}.
+accepted), "open_connections", "client_aborts", "tls_failures", "last_tls_error",
+"last_request": {"path", "headers" (lower-case names), "body" (parsed JSON, or the text when it
+is not JSON), "connection"}, "recent": the last 100 such requests}.
 
 As a library:
 
@@ -53,7 +58,8 @@ As a library:
     ... fake.port, fake.openai_base_url, fake.anthropic_base_url, fake.stats() ...
     fake.stop()
 
-As a script (prints "fake upstream listening on 127.0.0.1:PORT", serves until SIGTERM/SIGINT):
+As a script (prints "fake upstream listening on 127.0.0.1:PORT", with " (https)" after it when
+serving TLS, and serves until SIGTERM/SIGINT):
 
     python3 tests/fake_upstream.py --port 0 --key sk-test
 
@@ -69,6 +75,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -198,15 +205,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # --- connection bookkeeping ----------------------------------------------------------
 
     def setup(self):
-        super().setup()
         self.fake = self.server.fake
+        self.tls_failed = False
+        ctx = self.fake.tls_context
+        if ctx is not None:
+            # The handshake happens here, in this connection's thread, not in the accept loop.
+            try:
+                self.request.settimeout(10)
+                self.request = ctx.wrap_socket(self.request, server_side=True)
+                self.request.settimeout(None)
+            except (ssl.SSLError, OSError) as e:
+                self.tls_failed = True
+                self.fake._tls_failure(e)
+        super().setup()
         self.conn_no = self.fake._opened()
+
+    def handle(self):
+        if self.tls_failed:
+            self.close_connection = True
+            return
+        super().handle()
 
     def finish(self):
         try:
             super().finish()
         except OSError:
             pass
+        if isinstance(self.request, ssl.SSLSocket):
+            # socketserver closes the plain socket it accepted, which wrap_socket() detached.
+            try:
+                self.request.close()
+            except OSError:
+                pass
         self.fake._closed()
 
     def log_message(self, fmt, *args):
@@ -284,7 +314,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             try:
                 r, _, _ = select.select([sock], [], [], min(left, 0.05))
                 if r:
-                    peek = sock.recv(1, socket.MSG_PEEK)
+                    # The TCP socket itself (an SSLSocket refuses MSG_PEEK): a TLS record that
+                    # arrives counts as data, the connection's end as the client leaving.
+                    peek = socket.socket.recv(sock, 1, socket.MSG_PEEK)
                     if not peek:
                         self.fake._client_abort()
                         return False
@@ -674,8 +706,13 @@ class FakeUpstream:
     """The fake as an object: start() binds 127.0.0.1 (port 0: any free port) and serves on a
     background thread; stop() closes it. Thread-safe."""
 
-    def __init__(self, key="sk-fake-test-key", anthropic_key=None, port=0, verbose=False):
+    def __init__(self, key="sk-fake-test-key", anthropic_key=None, port=0, verbose=False,
+                 tls_cert=None, tls_key=None):
         self.key = key
+        self.tls_context = None
+        if tls_cert:
+            self.tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls_context.load_cert_chain(tls_cert, tls_key)
         self.anthropic_key = anthropic_key if anthropic_key is not None else key
         self.verbose = verbose
         self._want_port = port
@@ -717,7 +754,8 @@ class FakeUpstream:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        scheme = "https" if self.tls_context is not None else "http"
+        return "%s://127.0.0.1:%d" % (scheme, self.port)
 
     @property
     def openai_base_url(self):
@@ -732,7 +770,8 @@ class FakeUpstream:
     def reset_stats(self):
         with self._lock:
             self._stats = {"requests": 0, "by_path": {}, "connections": 0,
-                           "client_aborts": 0, "last_request": None}
+                           "client_aborts": 0, "tls_failures": 0, "last_tls_error": None,
+                           "last_request": None}
             self._recent = []
 
     def stats(self):
@@ -764,6 +803,13 @@ class FakeUpstream:
         with self._lock:
             self._stats["client_aborts"] += 1
 
+    def _tls_failure(self, error):
+        with self._lock:
+            self._stats["tls_failures"] += 1
+            self._stats["last_tls_error"] = str(error)
+        if self.verbose:
+            sys.stderr.write("fake upstream: TLS handshake failed: %s\n" % error)
+
     def _record(self, entry):
         with self._lock:
             self._stats["requests"] += 1
@@ -781,9 +827,15 @@ def main(argv=None):
                     help="the OpenAI Bearer key (and the Anthropic x-api-key by default)")
     ap.add_argument("--anthropic-key", default=None)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls-cert", default=None, help="PEM certificate chain: serve HTTPS")
+    ap.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     args = ap.parse_args(argv)
-    fake = FakeUpstream(args.key, args.anthropic_key, args.port, args.verbose).start()
-    print("fake upstream listening on 127.0.0.1:%d" % fake.port, flush=True)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+    fake = FakeUpstream(args.key, args.anthropic_key, args.port, args.verbose,
+                        tls_cert=args.tls_cert, tls_key=args.tls_key).start()
+    print("fake upstream listening on 127.0.0.1:%d%s"
+          % (fake.port, " (https)" if fake.tls_context is not None else ""), flush=True)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

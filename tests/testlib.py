@@ -344,14 +344,17 @@ class Workspace:
 
 class Server:
     """A running `costgate serve` on a port the kernel picked. `env` adds to (or, with a None
-    value, removes from) the environment it inherits."""
+    value, removes from) the environment it inherits. `threads` is passed as --threads (None:
+    no flag, so the config's server.threads or the default applies)."""
 
-    def __init__(self, ws, *extra, env=None):
+    def __init__(self, ws, *extra, env=None, threads=2):
         ws.servers += 1
         self.ws = ws
         self.log_path = ws.path("serve-%d.log" % ws.servers)
         self.log = open(self.log_path, "wb")
-        args = [BIN, "serve", "--config", ws.config, "--listen", "127.0.0.1:0", "--threads", "2"]
+        args = [BIN, "serve", "--config", ws.config, "--listen", "127.0.0.1:0"]
+        if threads is not None:
+            args += ["--threads", str(threads)]
         args += [str(a) for a in extra]
         self.proc = subprocess.Popen(args, cwd=ws.dir, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log, env=child_env(env))

@@ -133,10 +133,15 @@ int create(const ProfilesOptions& o) {
     return kExitFailure;
   }
   auto table = pricing::PriceTable::build(std::move(*prices));
-  if (table && !table->latest(p.region, p.model_id)) {
+  const pricing::ModelPrice* price = table ? table->latest(p.region, p.model_id) : nullptr;
+  if (table && !price) {
     problems.push_back(fmt::format("--model: model {} has no price in region {}; a call would "
                                    "be priced at nothing (`costgate prices show` lists prices)",
                                    jsonQuote(p.model_id), jsonQuote(p.region)));
+  } else if (price && price->kind == pricing::ModelKind::kImage) {
+    problems.push_back(fmt::format("--model: model {} is priced per image, and the gateway "
+                                   "serves text conversations only",
+                                   jsonQuote(p.model_id)));
   }
   p.id = profiles::newProfileId();
   while (findProfileRef(s.profiles, p.id)) p.id = profiles::newProfileId();

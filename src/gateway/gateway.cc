@@ -265,6 +265,13 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
 
   // Who is calling.
   std::string_view token = bearerToken(req);
+  if (std::string_view auth = req.headers.get("authorization");
+      !auth.empty() && !(auth.size() > 7 && equalsIgnoreCase(auth.substr(0, 7), "bearer "))) {
+    call.error = {401, "authentication_error",
+                  "the Authorization header must be \"Bearer KEY\" (or send x-api-key: KEY)"};
+    co_await answerError(dialect, call, res);
+    co_return;
+  }
   if (token.empty() && options_.open_mode) {
     call.caller = identity::Principal{identity::Role::kAdmin, "open", "", {}};
   } else if (token.empty()) {
@@ -486,6 +493,14 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
   priceUsage(call);
   rec.status = metering::CallStatus::kSuccess;
   rec.http_status = 200;
+  if (call.request.stream && !res.clientConnected()) {
+    // The upstream answered in full and is paid in full; the client left before the end.
+    rec.http_status = 499;
+    rec.error_type = "client_disconnected";
+    spdlog::info("call {} (profile {}): the client left mid-stream; charged for the whole answer "
+                 "the upstream generated ({} output tokens)",
+                 rec.call_id, profile.name, rec.usage.output_tokens);
+  }
   answer.id = call.ctx.id;
   answer.model = profile.model_id;
 

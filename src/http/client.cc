@@ -357,11 +357,12 @@ const ClientOptions& HttpClient::options() const { return impl_->opts; }
 
 namespace {
 
-// Opens a new connection on `ex`: resolve, connect, TLS handshake with verification.
+// Opens a new connection on `ex`: resolve, connect, TLS handshake with verification. `permanent`
+// is set for a failure another attempt cannot fix (a certificate that is not trusted).
 asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client,
                                                 asio::any_io_executor ex,
                                                 SteadyClock::time_point deadline,
-                                                ClientError& error) {
+                                                ClientError& error, bool& permanent) {
   const Url& url = client.opts.base;
   Stage stage = Stage::kConnect;
   milliseconds limit = budget(client.opts.timeouts.connect, deadline, stage);
@@ -397,16 +398,47 @@ asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client,
   beast::error_code ignored;
   tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
   if (url.tls) {
-    if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str())) {
+    // SNI carries host names only (RFC 6066), never an IP address.
+    beast::error_code not_ip;
+    asio::ip::make_address(url.host, not_ip);
+    if (not_ip && !SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str())) {
       error = {ClientFailure::kUnreachable, Stage::kConnect,
                fmt::format("TLS: cannot set the server name {}", url.host)};
       co_return nullptr;
     }
-    conn->tls->set_verify_callback(ssl::host_name_verification(url.host));
+    bool name_matches = true;
+    conn->tls->set_verify_callback(
+        [check = ssl::host_name_verification(url.host), &name_matches](
+            bool preverified, ssl::verify_context& ctx) mutable {
+          bool ok = check(preverified, ctx);
+          if (preverified && !ok) name_matches = false;
+          return ok;
+        });
     auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, kNoThrow);
+    // The callback above refers to this frame; later verifications (none are expected after the
+    // handshake) use a self-contained one.
+    conn->tls->set_verify_callback(ssl::host_name_verification(url.host));
     if (hec) {
-      error = {ClientFailure::kUnreachable, hec == beast::error::timeout ? stage : Stage::kConnect,
-               fmt::format("TLS handshake with {} failed: {}", url.host, describe(hec))};
+      if (hec == beast::error::timeout) {
+        error = {ClientFailure::kUnreachable, stage,
+                 fmt::format("TLS handshake with {} took longer than {} ms", url.host,
+                             limit.count())};
+        co_return nullptr;
+      }
+      long verify = SSL_get_verify_result(conn->tls->native_handle());
+      std::string why;
+      if (!name_matches) {
+        why = fmt::format("the certificate does not name {}", url.host);
+        permanent = true;
+      } else if (verify != X509_V_OK) {
+        why = fmt::format("the certificate is not trusted: {}",
+                          X509_verify_cert_error_string(verify));
+        permanent = true;
+      } else {
+        why = describe(hec);
+      }
+      error = {ClientFailure::kUnreachable, Stage::kConnect,
+               fmt::format("TLS handshake with {} failed: {}", url.host, why)};
       co_return nullptr;
     }
   }
@@ -443,9 +475,10 @@ asio::awaitable<ClientResult> HttpClient::send(const Request& request) {
     if (conn) {
       ++client.reused;
     } else {
-      std::unique_ptr<Conn> fresh = co_await openConn(client, ex, deadline, error);
+      bool permanent = false;
+      std::unique_ptr<Conn> fresh = co_await openConn(client, ex, deadline, error, permanent);
       if (!fresh) {
-        if (SteadyClock::now() >= deadline) break;
+        if (permanent || SteadyClock::now() >= deadline) break;
         continue;
       }
       ++client.opened;

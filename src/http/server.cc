@@ -196,6 +196,11 @@ asio::awaitable<void> Session::run() {
         co_await writeError(431, "request_header_fields_too_large",
                             fmt::format("the request line and headers exceed {} bytes",
                                         opts.max_header_bytes));
+        // As for a 413: drop what the client is still sending (bounded), so it reads the 431
+        // instead of a reset.
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        co_await discardBody(buffer, std::numeric_limits<uint64_t>::max());
       } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
                  ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
         co_await writeError(400, "bad_request", fmt::format("malformed HTTP: {}", ec.message()));

@@ -541,6 +541,24 @@ TEST_F(ServerTest, HeadersOverConfiguredLimitGet431AndClose) {
   expectHealthy();
 }
 
+TEST_F(ServerTest, HeadersOverLimitSentInTwoWritesStillGet431NotAReset) {
+  // The server answers 431 after the first write; the client's second write must not turn the
+  // close into a reset that destroys the answer before the client reads it.
+  ServerOptions o = testOptions();
+  o.max_header_bytes = 1024;
+  start(echo, o);
+  RawClient c(port());
+  std::string req = get("/", "X-Big: " + std::string(3000, 'a') + "\r\n");
+  ASSERT_TRUE(c.sendAll(req.substr(0, 1500)));
+  std::this_thread::sleep_for(100ms);
+  c.sendAll(req.substr(1500));
+  std::this_thread::sleep_for(100ms);
+  auto r = c.readResponse();
+  ASSERT_TRUE(r.has_value()) << c.lastEnd();
+  EXPECT_EQ(r->status, 431);
+  expectHealthy();
+}
+
 TEST_F(ServerTest, RequestLineCountsTowardTheHeaderLimit) {
   ServerOptions o = testOptions();
   o.max_header_bytes = 1024;

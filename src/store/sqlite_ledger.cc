@@ -327,7 +327,7 @@ class SqliteLedger final : public metering::LedgerStore {
 }  // namespace
 
 const char* ledgerDurabilityName(LedgerDurability d) {
-  return d == LedgerDurability::kPowerLoss ? "power-loss" : "process-crash";
+  return d == LedgerDurability::kPowerLoss ? "power_loss" : "process_crash";
 }
 
 Result<std::unique_ptr<metering::LedgerStore>> openSqliteLedger(const std::string& path,

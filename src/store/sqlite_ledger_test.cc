@@ -335,8 +335,8 @@ TEST_F(SqliteLedgerTest, BothDurabilityModesOpenInWalMode) {
     ASSERT_TRUE(ledger->append({smallRecord("p1", 1)}).ok());
     EXPECT_EQ(rawQuery(path_, "PRAGMA journal_mode"), "wal");
   }
-  EXPECT_STREQ(ledgerDurabilityName(LedgerDurability::kProcessCrash), "process-crash");
-  EXPECT_STREQ(ledgerDurabilityName(LedgerDurability::kPowerLoss), "power-loss");
+  EXPECT_STREQ(ledgerDurabilityName(LedgerDurability::kProcessCrash), "process_crash");
+  EXPECT_STREQ(ledgerDurabilityName(LedgerDurability::kPowerLoss), "power_loss");
 }
 
 TEST_F(SqliteLedgerTest, SurvivesReopen) {
