@@ -22,6 +22,7 @@ received, and the ledger (`costgate usage --json`, or the SQLite rows).
 Standard library only.
 """
 
+import concurrent.futures
 import json
 import socket
 import subprocess
@@ -756,6 +757,25 @@ class KeepAliveTest(UpstreamTestCase):
                 self.assertLessEqual(s["connections"], 3,
                                      "20 sequential calls opened %d upstream connections"
                                      % s["connections"])
+
+    def test_stop_with_pooled_connections_under_load_exits_cleanly(self):
+        # Pooled upstream connections belong to the server's I/O threads; SIGTERM after
+        # concurrent load must close them before those threads' contexts go (it once crashed).
+        server = Server(self.ws, env=self.server_env)
+        self.addCleanup(lambda: server.running() and server.stop())
+        def one(i):
+            profile = (OPENAI_PROFILE, ANTHROPIC_PROFILE)[i % 2]
+            dialect = ("openai", "anthropic", "seed")[i % 3]
+            r = server.call("POST", CLIENT_PATHS[dialect],
+                            client_body(dialect, "Concurrent %d" % i, max_tokens=4,
+                                        stream=dialect != "seed" and i % 2 == 0),
+                            dict(auth(self.ws.admin_key), **{"inference-profile-name": profile}))
+            return r.status
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(one, range(96)))
+        self.assertEqual(statuses, [200] * 96)
+        self.assertEqual(server.stop(), 0, server.log_text()[-3000:])
+        self.assertIn("stopped:", server.log_text())
 
 
 # ================================================================================= config

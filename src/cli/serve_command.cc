@@ -158,7 +158,8 @@ int runServe(const ServeOptions& o) {
   const auto durability = o.power_loss_durability || settings.server.power_loss_durability
                               ? store::LedgerDurability::kPowerLoss
                               : store::LedgerDurability::kProcessCrash;
-  auto ledger_store = store::openSqliteLedger(cfg->store_path, durability);
+  auto ledger_store = store::openSqliteLedger(cfg->store_path, durability,
+                                                store::LedgerCheckpoints::kBackground);
   if (!ledger_store) {
     printError(ledger_store.error());
     return kExitFailure;

@@ -31,7 +31,8 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr size_t kPieceBytes = 4096;
+// A body piece at most: small, as a stream waits for its next event with this buffer held.
+constexpr size_t kPieceBytes = 1024;
 
 std::string describe(const beast::error_code& ec) {
   return ec.message();
@@ -366,13 +367,21 @@ asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client,
   const Url& url = client.opts.base;
   Stage stage = Stage::kConnect;
   milliseconds limit = budget(client.opts.timeouts.connect, deadline, stage);
-  tcp::resolver resolver(ex);
-  auto [rec, endpoints] =
-      co_await resolver.async_resolve(url.host, std::to_string(url.port), kNoThrow);
-  if (rec) {
-    error = {ClientFailure::kUnreachable, Stage::kConnect,
-             fmt::format("cannot resolve {}: {}", url.host, describe(rec))};
-    co_return nullptr;
+  std::vector<tcp::endpoint> endpoints;
+  beast::error_code not_ip;
+  auto address = asio::ip::make_address(url.host, not_ip);
+  if (!not_ip) {
+    endpoints.emplace_back(address, url.port);  // an IP address needs no lookup
+  } else {
+    tcp::resolver resolver(ex);
+    auto [rec, found] =
+        co_await resolver.async_resolve(url.host, std::to_string(url.port), kNoThrow);
+    if (rec) {
+      error = {ClientFailure::kUnreachable, Stage::kConnect,
+               fmt::format("cannot resolve {}: {}", url.host, describe(rec))};
+      co_return nullptr;
+    }
+    for (const auto& entry : found) endpoints.push_back(entry.endpoint());
   }
   auto conn = std::make_unique<Conn>();
   conn->executor = ex;

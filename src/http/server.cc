@@ -42,6 +42,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  bool stopped = false;  // stop() has run (start() and stop() are not called concurrently)
   uint16_t port = 0;
   std::mutex mutex;
   std::condition_variable drained;
@@ -73,6 +74,11 @@ class Session {
   void cancel() {
     beast::error_code ignored;
     stream_.socket().cancel(ignored);
+  }
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
   }
 
  private:
@@ -236,20 +242,27 @@ asio::awaitable<void> Session::run() {
     }
     stream_.expires_never();  // the handler bounds its own upstream waits
 
-    auto msg = parser.release();
     Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    size_t q = req.target.find('?');
-    req.path = req.target.substr(0, q);
-    if (q != std::string::npos) req.query = req.target.substr(q + 1);
-    for (const auto& field : msg) {
-      req.headers.add(std::string(field.name_string()), std::string(field.value()));
+    bool keep_alive = false;
+    unsigned version = 11;
+    {
+      // Beast's copy of the request goes once ours is made: a long stream holds only one.
+      auto msg = parser.release();
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      size_t q = req.target.find('?');
+      req.path = req.target.substr(0, q);
+      if (q != std::string::npos) req.query = req.target.substr(q + 1);
+      for (const auto& field : msg) {
+        req.headers.add(std::string(field.name_string()), std::string(field.value()));
+      }
+      req.body = std::move(msg.body());
+      keep_alive = msg.keep_alive();
+      version = msg.version();
     }
-    req.body = std::move(msg.body());
     req.remote_address = remote_;
 
-    StreamResponderImpl responder(stream_, msg.keep_alive() && !server_.stopping, msg.version(),
+    StreamResponderImpl responder(stream_, keep_alive && !server_.stopping, version,
                                   server_.stopping);
     ++server_.in_flight;
     try {
@@ -307,7 +320,7 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
 }
 
 Server::~Server() {
-  if (!impl_->workers.empty()) stop(std::chrono::milliseconds(0));
+  if (!impl_->stopped) stop(std::chrono::milliseconds(0));
 }
 
 Status Server::start() {
@@ -351,6 +364,8 @@ size_t Server::inFlight() const { return impl_->in_flight; }
 
 size_t Server::stop(std::chrono::milliseconds drain) {
   Impl& s = *impl_;
+  if (s.stopped) return 0;
+  s.stopped = true;
   s.stopping = true;
   for (auto& w : s.workers) {
     Worker& worker = *w;
@@ -371,7 +386,15 @@ size_t Server::stop(std::chrono::milliseconds drain) {
   for (auto& w : s.workers) {
     if (w->thread.joinable()) w->thread.join();
   }
-  s.workers.clear();
+  // Whatever still runs is cut off: its connections close now (the threads are gone, so this
+  // thread may touch them). The io_contexts, and the suspended handlers in them, live on until
+  // the Server is destroyed, so sockets opened on them elsewhere (upstream connection pools) can
+  // still be closed after stop().
+  for (auto& w : s.workers) {
+    beast::error_code ignored;
+    if (w->acceptor) w->acceptor->close(ignored);
+    for (Session* session : w->sessions) session->close();
+  }
   return left;
 }
 

@@ -58,7 +58,9 @@ class Server {
   // The bound port (useful with port 0).
   uint16_t port() const;
   // Stops accepting, closes idle connections, lets requests in flight finish for up to `drain`,
-  // then closes everything. Returns how many requests were still running when time ran out.
+  // then closes everything and joins the threads. Returns how many requests were still running
+  // when time ran out. The io_contexts themselves live until the Server is destroyed, so sockets
+  // other parts opened on them can still be closed in between.
   size_t stop(std::chrono::milliseconds drain);
   // Requests being handled right now.
   size_t inFlight() const;

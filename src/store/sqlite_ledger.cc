@@ -1,12 +1,16 @@
 #include "store/sqlite_ledger.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "common/strings.h"
@@ -213,10 +217,52 @@ void bindRecord(Statement& s, const UsageRecord& r) {
       .bindInt64(31, r.unpriced ? 1 : 0);
 }
 
+// Runs passive checkpoints on its own connection until destroyed. A passive checkpoint never
+// blocks the writer: it copies what the WAL holds into the database file and syncs it, and the
+// writer starts the WAL over once everything in it has been copied.
+class Checkpointer {
+ public:
+  explicit Checkpointer(sqlite::Database db) : db_(std::move(db)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; })) {
+      lock.unlock();
+      int wal_frames = 0, copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                         &wal_frames, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        spdlog::warn("ledger checkpoint failed: {}", sqlite3_errmsg(db_.handle()));
+      }
+      lock.lock();
+    }
+  }
+
+  sqlite::Database db_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 class SqliteLedger final : public metering::LedgerStore {
  public:
-  SqliteLedger(sqlite::Database db, Statement insert)
-      : db_(std::move(db)), insert_(std::move(insert)) {}
+  SqliteLedger(sqlite::Database db, Statement insert, std::unique_ptr<Checkpointer> checkpointer)
+      : db_(std::move(db)), insert_(std::move(insert)), checkpointer_(std::move(checkpointer)) {}
+  ~SqliteLedger() override {
+    checkpointer_.reset();  // before the connection closes (which checkpoints once more)
+  }
 
   // metering::LedgerStore
   Status append(const std::vector<UsageRecord>& batch) override {
@@ -322,6 +368,7 @@ class SqliteLedger final : public metering::LedgerStore {
 
   sqlite::Database db_;
   Statement insert_;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace
@@ -331,7 +378,8 @@ const char* ledgerDurabilityName(LedgerDurability d) {
 }
 
 Result<std::unique_ptr<metering::LedgerStore>> openSqliteLedger(const std::string& path,
-                                                                LedgerDurability d) {
+                                                                LedgerDurability d,
+                                                                LedgerCheckpoints checkpoints) {
   if (path.empty()) return makeError("open ledger: the path is empty");
   Result<sqlite::Database> opened =
       sqlite::Database::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -361,8 +409,25 @@ Result<std::unique_ptr<metering::LedgerStore>> openSqliteLedger(const std::strin
 
   Result<Statement> insert = db.prepare(kInsert, "append usage");
   if (!insert) return errorOf(insert);
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (checkpoints == LedgerCheckpoints::kBackground) {
+    if (Status st = db.exec("PRAGMA wal_autocheckpoint=0", what + ": hand checkpoints over");
+        !st) {
+      return errorOf(st);
+    }
+    Result<sqlite::Database> other = sqlite::Database::open(path, SQLITE_OPEN_READWRITE);
+    if (!other) return errorOf(other);
+    if (sqlite3_busy_timeout(other->handle(), kBusyTimeoutMs) != SQLITE_OK) {
+      return other->error(what);
+    }
+    // The checkpoint syncs the database file as the ledger's durability asks.
+    if (Status st = other->exec(sync, what + ": set synchronous for checkpoints"); !st) {
+      return errorOf(st);
+    }
+    checkpointer = std::make_unique<Checkpointer>(std::move(*other));
+  }
   return std::unique_ptr<metering::LedgerStore>(
-      new SqliteLedger(std::move(db), std::move(*insert)));
+      new SqliteLedger(std::move(db), std::move(*insert), std::move(checkpointer)));
 }
 
 }  // namespace costgate::store

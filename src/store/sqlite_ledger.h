@@ -26,11 +26,22 @@ enum class LedgerDurability {
   // synchronous=FULL: each commit is on stable storage before it returns (an fsync per group).
   kPowerLoss,
 };
-const char* ledgerDurabilityName(LedgerDurability d);  // "process-crash", "power-loss"
+const char* ledgerDurabilityName(LedgerDurability d);  // "process_crash", "power_loss"
+
+// Who moves the WAL's pages into the database file (a checkpoint, which syncs the file).
+enum class LedgerCheckpoints {
+  // SQLite's default: the committing connection, whenever the WAL passes 1000 pages. Fine for
+  // the CLI's occasional writes.
+  kOnCommit,
+  // A thread of the ledger's own with its own connection, every quarter second, so the sync
+  // never stalls a commit (and the answers waiting for it). For the server.
+  kBackground,
+};
 
 // Opens the ledger in the store file at `path`, creating the file if it is missing and applying
 // every pending schema migration (the same ones the store applies, so either may open first).
-Result<std::unique_ptr<metering::LedgerStore>> openSqliteLedger(const std::string& path,
-                                                                LedgerDurability d);
+Result<std::unique_ptr<metering::LedgerStore>> openSqliteLedger(
+    const std::string& path, LedgerDurability d,
+    LedgerCheckpoints checkpoints = LedgerCheckpoints::kOnCommit);
 
 }  // namespace costgate::store

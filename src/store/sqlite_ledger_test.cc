@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/migrations.h"
@@ -376,6 +377,32 @@ TEST_F(SqliteLedgerTest, OpeningUpgradesAStoreWrittenBeforeTheLedgerExisted) {
             std::to_string(latestSchemaVersion()));
   EXPECT_EQ(rawQuery(path_, "SELECT value FROM settings WHERE name = 'kept'"), "yes");
   EXPECT_EQ(ledger->count().value(), 0);
+}
+
+// With background checkpoints the database file takes the WAL's pages within about a quarter
+// second, without the committing connection doing it; on-commit checkpoints leave a small WAL
+// alone until it passes 1000 pages.
+TEST_F(SqliteLedgerTest, BackgroundCheckpointsMoveTheWalIntoTheFile) {
+  for (LedgerCheckpoints mode : {LedgerCheckpoints::kOnCommit, LedgerCheckpoints::kBackground}) {
+    std::filesystem::remove(path_);
+    std::filesystem::remove(path_ + "-wal");
+    std::filesystem::remove(path_ + "-shm");
+    auto l = openSqliteLedger(path_, LedgerDurability::kProcessCrash, mode);
+    ASSERT_TRUE(l.ok()) << l.error();
+    auto before = std::filesystem::file_size(path_);
+    for (int b = 0; b < 20; ++b) {
+      std::vector<UsageRecord> batch;
+      for (int i = 0; i < 20; ++i) batch.push_back(smallRecord("p1", b * 20 + i));
+      ASSERT_TRUE((*l)->append(batch).ok());
+    }
+    bool grew = false;
+    for (int i = 0; i < 20 && !grew; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      grew = std::filesystem::file_size(path_) > before;
+    }
+    EXPECT_EQ(grew, mode == LedgerCheckpoints::kBackground);
+    EXPECT_EQ((*l)->count().value(), 400);
+  }
 }
 
 TEST_F(SqliteLedgerTest, RowsWrittenBeforeTheUnpricedColumnReadAsPriced) {
