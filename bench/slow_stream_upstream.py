@@ -21,26 +21,15 @@ Prints "listening on HOST:PORT" on stdout once ready, then one stats line on std
 import argparse
 import asyncio
 import json
-import resource
 import signal
 import sys
 import time
 
+from benchlib import raise_nofile
+
 WORDS = ("costs tenant profile tokens are tracked per call and every answer is priced exactly "
          "the gateway keeps a ledger so nothing answered gets lost").split()
 MAX_HEADER_BYTES = 64 * 1024
-
-
-def raise_nofile(want):
-    """Raises RLIMIT_NOFILE to `want` (the hard limit too, when allowed); returns the soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= want:
-        return soft
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 class Stats:

@@ -22,22 +22,12 @@ Raises its own open-files limit (RLIMIT_NOFILE) to fit the streams.
 import argparse
 import asyncio
 import json
-import resource
 import sys
 import time
 
+from benchlib import raise_nofile
+
 KIND_LIMIT = 20  # distinct error messages kept
-
-
-def raise_nofile(want):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= want:
-        return soft
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def percentile(values, p):

@@ -72,19 +72,10 @@ class AnthropicWire final : public WireFormat {
     body["model"] = model;
     body["max_tokens"] = r.max_tokens.value_or(default_max_tokens);
     if (!r.system.empty()) body["system"] = r.system;
-    json::array messages;
-    for (const auto& m : r.messages) {
-      messages.push_back(json::object{
-          {"role", m.role == chat::Role::kAssistant ? "assistant" : "user"}, {"content", m.text}});
-    }
-    body["messages"] = std::move(messages);
+    body["messages"] = textMessages(r);
     if (r.temperature) body["temperature"] = *r.temperature;
     if (r.top_p) body["top_p"] = *r.top_p;
-    if (!r.stop_sequences.empty()) {
-      json::array stop;
-      for (const auto& s : r.stop_sequences) stop.push_back(json::string(s));
-      body["stop_sequences"] = std::move(stop);
-    }
+    if (!r.stop_sequences.empty()) body["stop_sequences"] = stringArray(r.stop_sequences);
     if (r.stream) body["stream"] = true;
     return json::serialize(body);
   }

@@ -56,21 +56,15 @@ class OpenAiWire final : public WireFormat {
                             int64_t default_max_tokens) const override {
     json::object body;
     body["model"] = model;
-    json::array messages;
-    if (!r.system.empty()) messages.push_back(json::object{{"role", "system"}, {"content", r.system}});
-    for (const auto& m : r.messages) {
-      messages.push_back(json::object{
-          {"role", m.role == chat::Role::kAssistant ? "assistant" : "user"}, {"content", m.text}});
+    json::array messages = textMessages(r);
+    if (!r.system.empty()) {
+      messages.insert(messages.begin(), json::object{{"role", "system"}, {"content", r.system}});
     }
     body["messages"] = std::move(messages);
     if (r.max_tokens) body["max_tokens"] = *r.max_tokens;
     if (r.temperature) body["temperature"] = *r.temperature;
     if (r.top_p) body["top_p"] = *r.top_p;
-    if (!r.stop_sequences.empty()) {
-      json::array stop;
-      for (const auto& s : r.stop_sequences) stop.push_back(json::string(s));
-      body["stop"] = std::move(stop);
-    }
+    if (!r.stop_sequences.empty()) body["stop"] = stringArray(r.stop_sequences);
     if (r.stream) {
       body["stream"] = true;
       body["stream_options"] = json::object{{"include_usage", true}};
