@@ -268,6 +268,11 @@ void addServeCommand(CLI::App& app, int& exit_code) {
                   "sim upstream: share of calls that fail, 0..1 (default: config "
                   "upstreams.sim.error_rate, else 0)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->footer(
+      "\nUpstreams are set in config.json: \"upstreams\": {\"openai\": {\"base_url\": …, "
+      "\"api_key_env\": …}, \"anthropic\": {…}, \"sim\": {…}}, with each profile's \"provider\" "
+      "(else \"default_provider\"); limits, threads, drain and durability under \"server\". "
+      "Flags override the config. See README.md, \"Upstreams\".");
   cmd->callback([o, &exit_code] { exit_code = runServe(*o); });
 }
 
