@@ -29,6 +29,7 @@ void LedgerWriter::append(UsageRecord record, Done done) {
     } else {
       queue_.push_back(Item{std::move(record), std::move(done)});
       ++queued_total_;
+      queued_hint_.store(queue_.size(), std::memory_order_relaxed);
     }
     if (refusal != nullptr) ++failed_;
   }
@@ -78,6 +79,11 @@ void LedgerWriter::run() {
   records.reserve(options_.max_batch);
   dones.reserve(options_.max_batch);
   for (;;) {
+    // Under load the next record usually arrives within microseconds: look for it a little
+    // before sleeping, which saves a sleep and a wake-up (two context switches) per batch.
+    for (int spin = 0; spin < 64 && queued_hint_.load(std::memory_order_relaxed) == 0; ++spin) {
+      std::this_thread::yield();
+    }
     {
       std::unique_lock lock(mutex_);
       // No timer: the batch is whatever gathered while the previous commit ran, so a lone
@@ -91,6 +97,7 @@ void LedgerWriter::run() {
         dones.push_back(std::move(item.done));
         queue_.pop_front();
       }
+      queued_hint_.store(queue_.size(), std::memory_order_relaxed);
     }
 
     const Status status = store_->append(records);

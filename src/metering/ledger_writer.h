@@ -5,6 +5,7 @@
 //
 // Thread-safe.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -66,6 +67,8 @@ class LedgerWriter {
   int64_t committed_ GUARDED_BY(mutex_) = 0;
   int64_t commits_ GUARDED_BY(mutex_) = 0;
   int64_t failed_ GUARDED_BY(mutex_) = 0;
+  // The queue's length as last seen under mutex_, readable without it (the writer's spin).
+  std::atomic<size_t> queued_hint_{0};
   std::thread thread_;
 };
 
