@@ -86,53 +86,17 @@ json::object textBlock(std::string_view text) {
   return b;
 }
 
+// Anthropic content: a string or a list of text blocks.
+Result<std::string> blockText(const json::value& v, const std::string& path) {
+  return typedTextContent(v, path, "content block");
+}
+
 json::object typed(std::string_view type) {
   json::object o;
   o["type"] = type;
   return o;
 }
 
-// Reads messages into req; returns false after recording the first problem in `f`.
-bool readMessages(FieldReader& f, const json::array& msgs, chat::ChatRequest& req) {
-  if (msgs.empty()) {
-    f.failField("messages", "must not be empty");
-    return false;
-  }
-  for (size_t i = 0; i < msgs.size(); ++i) {
-    const std::string path = fmt::format("messages[{}]", i);
-    const json::object* m = msgs[i].if_object();
-    if (m == nullptr) {
-      f.fail(fmt::format("{}: must be an object, not {}", path, jsonKindName(msgs[i])));
-      return false;
-    }
-    FieldReader mf(*m, path + ".");
-    std::optional<std::string> role = mf.string("role", true);
-    if (!mf.ok()) {
-      f.fail(mf.error());
-      return false;
-    }
-    if (*role != "user" && *role != "assistant") {
-      f.fail(fmt::format(
-          "{}.role: must be 'user' or 'assistant', not '{}' (a system prompt goes in the "
-          "top-level 'system')",
-          path, *role));
-      return false;
-    }
-    const json::value* content = mf.get("content");
-    if (content == nullptr) {
-      f.fail(path + ".content: is required");
-      return false;
-    }
-    Result<std::string> text = typedTextContent(*content, path + ".content", "content block");
-    if (!text) {
-      f.fail(text.error());
-      return false;
-    }
-    const auto r = *role == "user" ? chat::Role::kUser : chat::Role::kAssistant;
-    req.messages.push_back(chat::Message{r, std::move(*text)});
-  }
-  return true;
-}
 
 class AnthropicDialect final : public Dialect {
  public:
@@ -153,7 +117,8 @@ class AnthropicDialect final : public Dialect {
     if (model) req.model = std::move(*model);
     req.max_tokens = f.positiveInt("max_tokens", /*required=*/true);
     if (const json::array* msgs = f.array("messages", true); msgs != nullptr && f.ok()) {
-      readMessages(f, *msgs, req);
+      readUserAssistantMessages(f, *msgs, req, blockText,
+                                " (a system prompt goes in the top-level 'system')");
     }
     if (const json::value* system = f.get("system"); system != nullptr && f.ok()) {
       Result<std::string> text = typedTextContent(*system, "system", "content block");

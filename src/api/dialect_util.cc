@@ -281,4 +281,44 @@ int64_t allInputTokens(const pricing::Usage& u) {
   return u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
 }
 
+bool readUserAssistantMessages(FieldReader& f, const json::array& msgs, chat::ChatRequest& req,
+                               ContentTextReader text, std::string_view role_hint) {
+  if (msgs.empty()) {
+    f.failField("messages", "must not be empty");
+    return false;
+  }
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const std::string path = fmt::format("messages[{}]", i);
+    const json::object* m = msgs[i].if_object();
+    if (m == nullptr) {
+      f.fail(fmt::format("{}: must be an object, not {}", path, jsonKindName(msgs[i])));
+      return false;
+    }
+    FieldReader mf(*m, path + ".");
+    std::optional<std::string> role = mf.string("role", true);
+    if (!mf.ok()) {
+      f.fail(mf.error());
+      return false;
+    }
+    if (*role != "user" && *role != "assistant") {
+      f.fail(fmt::format("{}.role: must be 'user' or 'assistant', not '{}'{}", path, *role,
+                         role_hint));
+      return false;
+    }
+    const json::value* content = mf.get("content");
+    if (content == nullptr) {
+      f.fail(path + ".content: is required");
+      return false;
+    }
+    Result<std::string> t = text(*content, path + ".content");
+    if (!t) {
+      f.fail(t.error());
+      return false;
+    }
+    const auto r = *role == "user" ? chat::Role::kUser : chat::Role::kAssistant;
+    req.messages.push_back(chat::Message{r, std::move(*t)});
+  }
+  return true;
+}
+
 }  // namespace costgate::api

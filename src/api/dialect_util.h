@@ -78,6 +78,17 @@ Result<std::string> typedTextContent(const boost::json::value& v, const std::str
 // (image, document, toolUse, cachePoint, …) is refused, naming its kind.
 Result<std::string> converseTextContent(const boost::json::value& v, const std::string& path);
 
+// A content value's text, reading the value at `path` ("messages[1].content").
+using ContentTextReader = Result<std::string> (*)(const boost::json::value& v,
+                                                 const std::string& path);
+
+// A non-empty list of {"role": "user"|"assistant", "content": …} objects into req.messages, the
+// content read by `text`; `role_hint` is appended to the message about any other role. Returns
+// false after recording the first problem in `f`.
+bool readUserAssistantMessages(FieldReader& f, const boost::json::array& msgs,
+                               chat::ChatRequest& req, ContentTextReader text,
+                               std::string_view role_hint = "");
+
 // One server-sent event whose data is `v` serialized on one line:
 // "event: NAME\ndata: JSON\n\n", or without the event line when `event` is empty.
 std::string sseEvent(std::string_view event, const boost::json::value& v);

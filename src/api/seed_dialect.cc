@@ -80,44 +80,6 @@ json::object metricsJson(const chat::ChatResponse& r) {
   return o;
 }
 
-// Reads the Converse messages list into req; returns false after recording the first problem.
-bool readMessages(FieldReader& f, const json::array& msgs, chat::ChatRequest& req) {
-  if (msgs.empty()) {
-    f.failField("messages", "must not be empty");
-    return false;
-  }
-  for (size_t i = 0; i < msgs.size(); ++i) {
-    const std::string path = fmt::format("messages[{}]", i);
-    const json::object* m = msgs[i].if_object();
-    if (m == nullptr) {
-      f.fail(fmt::format("{}: must be an object, not {}", path, jsonKindName(msgs[i])));
-      return false;
-    }
-    FieldReader mf(*m, path + ".");
-    std::optional<std::string> role = mf.string("role", true);
-    if (!mf.ok()) {
-      f.fail(mf.error());
-      return false;
-    }
-    if (*role != "user" && *role != "assistant") {
-      f.fail(fmt::format("{}.role: must be 'user' or 'assistant', not '{}'", path, *role));
-      return false;
-    }
-    const json::value* content = mf.get("content");
-    if (content == nullptr) {
-      f.fail(path + ".content: is required");
-      return false;
-    }
-    Result<std::string> text = converseTextContent(*content, path + ".content");
-    if (!text) {
-      f.fail(text.error());
-      return false;
-    }
-    const auto r = *role == "user" ? chat::Role::kUser : chat::Role::kAssistant;
-    req.messages.push_back(chat::Message{r, std::move(*text)});
-  }
-  return true;
-}
 
 // The members of a whole Converse request object beside its messages.
 void readConverseRequest(FieldReader& f, chat::ChatRequest& req) {
@@ -155,11 +117,13 @@ class SeedDialect final : public Dialect {
     if (const json::array* list = parsed->if_array()) {
       const json::object none;  // a bare list: only its messages to read
       FieldReader f(none);
-      readMessages(f, *list, req);
+      readUserAssistantMessages(f, *list, req, converseTextContent);
       if (!f.ok()) return invalidRequest(f.error());
     } else if (const json::object* root = parsed->if_object()) {
       FieldReader f(*root);
-      if (const json::array* msgs = f.array("messages", true)) readMessages(f, *msgs, req);
+      if (const json::array* msgs = f.array("messages", true)) {
+        readUserAssistantMessages(f, *msgs, req, converseTextContent);
+      }
       if (f.ok()) readConverseRequest(f, req);
       if (!f.ok()) return invalidRequest(f.error());
     } else {
