@@ -80,7 +80,7 @@ Result<std::string> converseTextContent(const boost::json::value& v, const std::
 
 // A content value's text, reading the value at `path` ("messages[1].content").
 using ContentTextReader = Result<std::string> (*)(const boost::json::value& v,
-                                                 const std::string& path);
+                                                  const std::string& path);
 
 // A non-empty list of {"role": "user"|"assistant", "content": …} objects into req.messages, the
 // content read by `text`; `role_hint` is appended to the message about any other role. Returns
