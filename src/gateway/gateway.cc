@@ -44,6 +44,10 @@ auto asyncAppend(metering::LedgerWriter& ledger, metering::UsageRecord record, T
         ledger.append(std::move(r), [h, ex](const Status& s) {
           asio::post(ex, [h, s]() mutable { std::move (*h)(s); });
         });
+        // With LedgerWriter::Committer::kCallers this thread commits, once the handlers
+        // already ready have run: the calls answered in the same round share the transaction.
+        // A later flush finds the queue empty (or another thread committing) and returns.
+        asio::post(ex, [&ledger] { ledger.commitQueued(); });
       },
       token, std::move(record));
 }
@@ -409,9 +413,10 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
     rec.prices = call.price->tokens;
   } else {
     rec.unpriced = true;
-    spdlog::warn("call {}: model {} has no price in region {}; calling it anyway "
-                 "(unpriced_models: allow_and_flag), recorded at zero cost and flagged",
-                 rec.call_id, profile.model_id, profile.region);
+    spdlog::warn(
+        "call {}: model {} has no price in region {}; calling it anyway "
+        "(unpriced_models: allow_and_flag), recorded at zero cost and flagged",
+        rec.call_id, profile.model_id, profile.region);
   }
 
   // Admission, on the worst case.
@@ -497,9 +502,10 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
     // The upstream answered in full and is paid in full; the client left before the end.
     rec.http_status = 499;
     rec.error_type = "client_disconnected";
-    spdlog::info("call {} (profile {}): the client left mid-stream; charged for the whole answer "
-                 "the upstream generated ({} output tokens)",
-                 rec.call_id, profile.name, rec.usage.output_tokens);
+    spdlog::info(
+        "call {} (profile {}): the client left mid-stream; charged for the whole answer "
+        "the upstream generated ({} output tokens)",
+        rec.call_id, profile.name, rec.usage.output_tokens);
   }
   answer.id = call.ctx.id;
   answer.model = profile.model_id;

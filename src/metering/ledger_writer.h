@@ -1,7 +1,9 @@
 #pragma once
 // LedgerWriter: the ledger's single writer. Records from every request thread go into a queue;
-// one thread commits whatever has gathered in one transaction (group commit), then tells each
-// record's caller. No request thread ever waits on disk itself: the gateway awaits the callback.
+// whatever has gathered is committed in one transaction (group commit), then each record's
+// caller is told. One transaction runs at a time. Who runs it is a choice (Options::committer):
+// the writer's own thread, or the appending threads themselves (no hand-off between threads per
+// call, for a ledger whose commit does not wait for the disk).
 //
 // Thread-safe.
 
@@ -20,8 +22,18 @@ namespace costgate::metering {
 
 class LedgerWriter {
  public:
+  enum class Committer {
+    // A thread of the writer's own: appending threads never run a transaction. For a ledger
+    // whose commit waits for the disk (synchronous=FULL), which must not stall a request thread.
+    kWriterThread,
+    // The appending threads, through commitQueued(): whichever thread finds no transaction
+    // running commits everything queued, its own records and other threads' alike (flat
+    // combining). For a ledger whose commit only hands pages to the OS.
+    kCallers,
+  };
   struct Options {
     size_t max_batch = 1024;  // records per transaction at most
+    Committer committer = Committer::kWriterThread;
   };
   using Done = std::function<void(const Status&)>;
 
@@ -31,10 +43,16 @@ class LedgerWriter {
   // Commits everything queued, then stops the thread.
   ~LedgerWriter();
 
-  // Queues `record`; `done` runs on the writer thread once the record is committed (ok) or the
-  // commit failed (the error). After stop(), `done` runs at once with an error, on the caller's
-  // thread. A record without a call id is refused the same way (it would poison its batch).
+  // Queues `record`; `done` runs on the committing thread once the record is committed (ok) or
+  // the commit failed (the error). After stop(), `done` runs at once with an error, on the
+  // caller's thread. A record without a call id is refused the same way (it would poison its
+  // batch). With Committer::kCallers nothing is committed until someone calls commitQueued().
   void append(UsageRecord record, Done done);
+  // Committer::kCallers: commits everything queued, in batches, on the calling thread; returns at
+  // once when another thread is committing (that thread commits these records too before it
+  // returns). Callers append, then call this once per round of work, so one transaction takes
+  // the round's records. With Committer::kWriterThread it does nothing.
+  void commitQueued();
   // Blocks until everything queued before the call is committed (or its commit failed) and its
   // `done` has run. Records queued meanwhile are not waited for. Not from a `done` callback.
   void flush();
@@ -53,6 +71,10 @@ class LedgerWriter {
     UsageRecord record;
     Done done;
   };
+  // Moves up to max_batch queued items into the vectors; false when the queue was empty.
+  bool takeBatch(std::vector<UsageRecord>& records, std::vector<Done>& dones);
+  // Commits what takeBatch took, tells the callers, counts, and clears the vectors.
+  void commitBatch(std::vector<UsageRecord>& records, std::vector<Done>& dones);
   std::unique_ptr<LedgerStore> store_;
   Options options_;
   mutable std::mutex mutex_;
@@ -69,7 +91,9 @@ class LedgerWriter {
   int64_t failed_ GUARDED_BY(mutex_) = 0;
   // The queue's length as last seen under mutex_, readable without it (the writer's spin).
   std::atomic<size_t> queued_hint_{0};
-  std::thread thread_;
+  // Committer::kCallers: a thread is running transactions.
+  std::atomic<bool> committing_{false};
+  std::thread thread_;  // Committer::kWriterThread only
 };
 
 }  // namespace costgate::metering

@@ -293,5 +293,78 @@ TEST_F(LedgerWriterTest, FlushAndStopFromOtherThreadsWhileAppending) {
   EXPECT_EQ(static_cast<int64_t>(state_->size()), writer->committedRecords());
 }
 
+// Committer::kCallers: the appending threads commit, and whoever finds a commit running leaves
+// its records to that thread.
+constexpr LedgerWriter::Options kCallers{.committer = LedgerWriter::Committer::kCallers};
+
+TEST_F(LedgerWriterTest, CallersCommitOnlyWhenAskedAndOnTheirOwnThread) {
+  auto writer = makeWriter(kCallers);
+  for (int i = 0; i < 5; ++i) writer->append(record(i), outcomes_.done());
+  EXPECT_EQ(outcomes_.total(), 0);
+  EXPECT_EQ(state_->size(), 0u);  // no thread of the writer's own commits behind the caller
+
+  writer->commitQueued();
+  EXPECT_EQ(outcomes_.ok, 5);
+  EXPECT_EQ(state_->batches(), (std::vector<size_t>{5}));  // one transaction for the round
+  for (std::thread::id t : outcomes_.threads) EXPECT_EQ(t, std::this_thread::get_id());
+
+  writer->commitQueued();  // nothing queued: no empty transaction
+  EXPECT_EQ(state_->batches().size(), 1u);
+  EXPECT_EQ(writer->commits(), 1);
+}
+
+TEST_F(LedgerWriterTest, ACallerFindingACommitRunningLeavesItsRecordsToThatThread) {
+  auto writer = makeWriter(kCallers);
+  state_->setBlock(true);
+  writer->append(record(1), outcomes_.done());
+  std::thread committer([&] { writer->commitQueued(); });
+  state_->waitEntered(1);  // the committer is inside its transaction
+
+  // Another thread's record: its commitQueued() returns at once instead of waiting.
+  writer->append(record(2), outcomes_.done());
+  writer->commitQueued();
+  EXPECT_EQ(outcomes_.total(), 0);
+
+  const std::thread::id committer_id = committer.get_id();
+  state_->release();
+  committer.join();  // the committer looked again and committed record 2 before it returned
+  EXPECT_EQ(outcomes_.ok, 2);
+  EXPECT_EQ(state_->batches(), (std::vector<size_t>{1, 1}));
+  EXPECT_EQ(outcomes_.threads, (std::vector<std::thread::id>{committer_id, committer_id}));
+}
+
+TEST_F(LedgerWriterTest, CallersOnManyThreadsLeaveNoRecordBehind) {
+  auto writer = makeWriter({.max_batch = 7, .committer = LedgerWriter::Committer::kCallers});
+  constexpr int kThreads = 8, kEach = 3000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        writer->append(record(t * kEach + i), outcomes_.done());
+        if (i % 3 == 2 || i == kEach - 1) writer->commitQueued();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // No flush: every record must already be committed by the callers' own commitQueued().
+  EXPECT_EQ(outcomes_.ok, kThreads * kEach);
+  EXPECT_EQ(state_->size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(writer->committedRecords(), kThreads * kEach);
+  for (size_t b : state_->batches()) EXPECT_LE(b, 7u);
+}
+
+TEST_F(LedgerWriterTest, CallersFlushAndStopCommitWhatIsQueued) {
+  auto writer = makeWriter(kCallers);
+  writer->append(record(1), outcomes_.done());
+  writer->flush();
+  EXPECT_EQ(outcomes_.ok, 1);
+  writer->append(record(2), outcomes_.done());
+  writer->stop();
+  EXPECT_EQ(outcomes_.ok, 2);
+  writer->append(record(3), outcomes_.done());
+  EXPECT_EQ(outcomes_.errors.size(), 1u);  // refused after stop
+  EXPECT_EQ(state_->size(), 2u);
+}
+
 }  // namespace
 }  // namespace costgate::metering
