@@ -33,10 +33,11 @@ namespace {
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 // A body piece at most: small, as a stream waits for its next event with this buffer held.
 constexpr size_t kPieceBytes = 1024;
+// Room for a typical whole answer (header and body) in one read; a stream waiting for its next
+// event gives it back and reads into Beast's minimum of 512 bytes.
+constexpr size_t kAnswerReadBytes = 4096;
 
-std::string describe(const beast::error_code& ec) {
-  return ec.message();
-}
+std::string describe(const beast::error_code& ec) { return ec.message(); }
 
 }  // namespace
 
@@ -66,8 +67,8 @@ std::string Url::text() const {
 Result<Url> parseBaseUrl(std::string_view text) {
   auto parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) {
-    return makeError(fmt::format("\"{}\" is not an absolute URL ({})", text,
-                                 parsed.error().message()));
+    return makeError(
+        fmt::format("\"{}\" is not an absolute URL ({})", text, parsed.error().message()));
   }
   Url url;
   std::string scheme = parsed->scheme();
@@ -82,8 +83,7 @@ Result<Url> parseBaseUrl(std::string_view text) {
   }
   if (url.host.empty()) return makeError(fmt::format("\"{}\" has no host", text));
   if (parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment()) {
-    return makeError(
-        fmt::format("\"{}\": a base URL has no user, query or fragment", text));
+    return makeError(fmt::format("\"{}\": a base URL has no user, query or fragment", text));
   }
   if (parsed->has_port()) {
     if (parsed->port().empty() || parsed->port_number() == 0) {
@@ -253,6 +253,7 @@ asio::awaitable<bool> Exchange::read(std::string& out) {
   auto& parser = *x.parser;
   Conn& conn = *x.conn;
   while (!parser.is_done()) {
+    if (conn.buffer.size() == 0 && conn.buffer.capacity() > 512) conn.buffer.shrink_to_fit();
     out.resize(kPieceBytes);
     parser.get().body().data = out.data();
     parser.get().body().size = out.size();
@@ -269,12 +270,12 @@ asio::awaitable<bool> Exchange::read(std::string& out) {
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       if (ec == beast::error::timeout) {
-        x.error = ClientError{ClientFailure::kTimeout, stage,
-                              fmt::format("no data from the upstream within {} ms ({})",
-                                          stage == Stage::kTotal
-                                              ? x.client->opts.timeouts.total.count()
-                                              : x.client->opts.timeouts.idle.count(),
-                                          stageName(stage))};
+        x.error =
+            ClientError{ClientFailure::kTimeout, stage,
+                        fmt::format("no data from the upstream within {} ms ({})",
+                                    stage == Stage::kTotal ? x.client->opts.timeouts.total.count()
+                                                           : x.client->opts.timeouts.idle.count(),
+                                    stageName(stage))};
       } else {
         x.error = ClientError{ClientFailure::kBadResponse, Stage::kIdle,
                               fmt::format("the upstream's answer broke off: {}", describe(ec))};
@@ -298,9 +299,9 @@ asio::awaitable<bool> Exchange::readAll(std::string& out, size_t max_bytes) {
     if (!more) break;
     out += piece;
     if (out.size() > max_bytes) {
-      impl_->error = ClientError{
-          ClientFailure::kBadResponse, Stage::kIdle,
-          fmt::format("the upstream's answer is larger than {} bytes", max_bytes)};
+      impl_->error =
+          ClientError{ClientFailure::kBadResponse, Stage::kIdle,
+                      fmt::format("the upstream's answer is larger than {} bytes", max_bytes)};
       impl_->keep_alive = false;
       impl_->finish();
       co_return false;
@@ -360,8 +361,7 @@ namespace {
 
 // Opens a new connection on `ex`: resolve, connect, TLS handshake with verification. `permanent`
 // is set for a failure another attempt cannot fix (a certificate that is not trusted).
-asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client,
-                                                asio::any_io_executor ex,
+asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client, asio::any_io_executor ex,
                                                 SteadyClock::time_point deadline,
                                                 ClientError& error, bool& permanent) {
   const Url& url = client.opts.base;
@@ -416,22 +416,21 @@ asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client,
       co_return nullptr;
     }
     bool name_matches = true;
-    conn->tls->set_verify_callback(
-        [check = ssl::host_name_verification(url.host), &name_matches](
-            bool preverified, ssl::verify_context& ctx) mutable {
-          bool ok = check(preverified, ctx);
-          if (preverified && !ok) name_matches = false;
-          return ok;
-        });
+    conn->tls->set_verify_callback([check = ssl::host_name_verification(url.host), &name_matches](
+                                       bool preverified, ssl::verify_context& ctx) mutable {
+      bool ok = check(preverified, ctx);
+      if (preverified && !ok) name_matches = false;
+      return ok;
+    });
     auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, kNoThrow);
     // The callback above refers to this frame; later verifications (none are expected after the
     // handshake) use a self-contained one.
     conn->tls->set_verify_callback(ssl::host_name_verification(url.host));
     if (hec) {
       if (hec == beast::error::timeout) {
-        error = {ClientFailure::kUnreachable, stage,
-                 fmt::format("TLS handshake with {} took longer than {} ms", url.host,
-                             limit.count())};
+        error = {
+            ClientFailure::kUnreachable, stage,
+            fmt::format("TLS handshake with {} took longer than {} ms", url.host, limit.count())};
         co_return nullptr;
       }
       long verify = SSL_get_verify_result(conn->tls->native_handle());
@@ -528,6 +527,7 @@ asio::awaitable<ClientResult> HttpClient::send(const Request& request) {
   Stage stage = Stage::kFirstByte;
   milliseconds limit = budget(o.timeouts.first_byte, deadline, stage);
   conn->lowest().expires_after(limit);
+  conn->buffer.reserve(kAnswerReadBytes);
   beast::error_code ec;
   if (conn->tls) {
     ec = co_await readHeader(*conn->tls, conn->buffer, *impl->parser);

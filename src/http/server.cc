@@ -28,6 +28,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+// Room for a typical request (request line, headers and a small body) in one read.
+constexpr size_t kRequestReadBytes = 4096;
 
 // Status lines are built by Beast from the integer.
 bhttp::status toStatus(int code) { return static_cast<bhttp::status>(code); }
@@ -193,15 +195,19 @@ asio::awaitable<void> Session::run() {
     idle_ = true;
     if (server_.stopping) break;
     stream_.expires_after(opts.idle_timeout);
+    // Room for a typical request in one read (Beast reads as much as the buffer has room for,
+    // 512 bytes at least); given back below before the handler runs, so an idle keep-alive
+    // connection or a long stream does not hold it.
+    buffer.reserve(kRequestReadBytes);
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer, parser, kNoThrow);
     idle_ = false;
     // Beast's header limit can leave the request line out; n is the whole header as parsed.
     if (!ec && n > opts.max_header_bytes) ec = bhttp::error::header_limit;
     if (ec) {
       if (ec == bhttp::error::header_limit) {
-        co_await writeError(431, "request_header_fields_too_large",
-                            fmt::format("the request line and headers exceed {} bytes",
-                                        opts.max_header_bytes));
+        co_await writeError(
+            431, "request_header_fields_too_large",
+            fmt::format("the request line and headers exceed {} bytes", opts.max_header_bytes));
         // As for a 413: drop what the client is still sending (bounded), so it reads the 431
         // instead of a reset.
         beast::error_code ignored;
@@ -240,7 +246,8 @@ asio::awaitable<void> Session::run() {
       }
       break;
     }
-    stream_.expires_never();  // the handler bounds its own upstream waits
+    stream_.expires_never();                         // the handler bounds its own upstream waits
+    if (buffer.size() == 0) buffer.shrink_to_fit();  // nothing pipelined behind this request
 
     Request req;
     bool keep_alive = false;
@@ -328,7 +335,8 @@ Status Server::start() {
   beast::error_code ec;
   auto address = asio::ip::make_address(s.opts.host, ec);
   if (ec) return makeError(fmt::format("bad listen address \"{}\": {}", s.opts.host, ec.message()));
-  unsigned threads = s.opts.threads ? s.opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      s.opts.threads ? s.opts.threads : std::max(1u, std::thread::hardware_concurrency());
   s.port = s.opts.port;
   for (unsigned i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>();
@@ -345,7 +353,8 @@ Status Server::start() {
     if (ec) {
       for (auto& started : s.workers) started->acceptor->close();
       s.workers.clear();
-      return makeError(fmt::format("cannot listen on {}:{}: {}", s.opts.host, s.port, ec.message()));
+      return makeError(
+          fmt::format("cannot listen on {}:{}: {}", s.opts.host, s.port, ec.message()));
     }
     if (s.port == 0) s.port = w->acceptor->local_endpoint().port();
     s.workers.push_back(std::move(w));
