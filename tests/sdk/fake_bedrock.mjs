@@ -12,11 +12,14 @@
 //   POST /__fake/reset      unsigned: forget the recorded requests
 //   GET  /__fake/profiles   unsigned: the inference profiles, tags included
 //
-// A record: {seq, time, method, path (as sent), query, operation, modelId (decoded), model (the
-// foundation model ARN behind a profile ARN), headers (lower-case names), body (parsed JSON, else
-// text), signature: {ok, reason, detail, accessKeyId, region, service, signedHeaders}, status
-// (null while the answer is under way), connection (ordinal of the TCP connection)}. With `log`,
-// each finished record is also appended to that file as one JSON line.
+// A record: {seq, time, method, path (as sent), query, operation (the AWS operation name, null
+// when no route matched), modelId (decoded from the path), model (what it resolves to: the
+// foundation model ARN behind an application profile ARN), headers (lower-case names), body
+// (parsed JSON, else text), signature: {ok, reason (fake_bedrock_sigv4.mjs REASONS), detail,
+// accessKeyId, region, service, signedHeaders}, status (null while the answer is under way),
+// error (the AWS error type answered), protocol ("HTTP/1.1" | "HTTP/2"), connection (ordinal of
+// the TCP connection), and for streams frames (how many were written), fault, clientAborted}.
+// With `log`, each finished record is also appended to that file as one JSON line.
 //
 // Answers are deterministic, so a test can predict them exactly:
 // - the text is N words "w1 w2 ... wN", N = min(inferenceConfig.maxTokens, words), words = 8
@@ -74,7 +77,8 @@ const BEDROCK_FAULT_NS = 'http://internal.amazon.com/coral/com.amazon.bedrock/';
 const CORAL_FAULT_NS = 'http://internal.amazon.com/coral/com.amazon.coral.service/';
 const SYSTEM_ARN_RE =
     /^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]+:([0-9]{12})?:(foundation-model|inference-profile)\/.+$/;
-const APP_PROFILE_ARN_RE = /^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]+:[0-9]{12}:application-inference-profile\/[a-z0-9]+$/;
+const APP_PROFILE_ARN_RE =
+    /^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]+:[0-9]{12}:application-inference-profile\/[a-z0-9]+$/;
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -122,10 +126,11 @@ function route(method, segments) {
 const isH2 = (req) => req.httpVersionMajor === 2;
 const connectionOf = (req) => (isH2(req) ? req.stream.session.fakeOrdinal : req.socket.fakeOrdinal);
 
-// fault=cut: the connection goes away (HTTP/2: the whole session, not just the stream).
+// fault=cut: the TCP connection goes away under the answer (HTTP/2: without a GOAWAY frame, the
+// whole session at once, as when a peer or a middlebox drops the connection).
 function cutConnection(req, res) {
   if (isH2(req)) {
-    req.stream.session.destroy();
+    req.stream.session.fakeSocket.destroy();
   } else {
     res.socket?.destroy();
   }
@@ -222,7 +227,8 @@ export async function startFakeBedrock(options = {}) {
                     { secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken });
   }
   const sigOpts = {
-    credentials, region, service: 'bedrock', now, maxSkewMs: options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
+    credentials, region, service: 'bedrock', now,
+    maxSkewMs: options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
   };
   const profiles = new ProfileStore({ region, accountId, now });
   let records = [];
@@ -308,6 +314,7 @@ export async function startFakeBedrock(options = {}) {
       await new Promise((resolve) => res.write(frame, resolve));
       record.frames += 1;
     }
+    if (res.destroyed && plan.fault !== 'cut') record.clientAborted = true;
     if (plan.fault) record.fault = plan.fault;
     if (plan.fault === 'cut') {
       cutConnection(req, res);
@@ -438,9 +445,10 @@ export async function startFakeBedrock(options = {}) {
   // connection whose first bytes are the HTTP/2 preface goes to the HTTP/2 server.
   const h1 = http.createServer(onRequest);
   const h2 = http2.createServer(onRequest);
-  let ordinal = 0;
+  let accepted = null;  // the TCP socket being handed to h2 (its 'session' event is synchronous)
   h2.on('session', (session) => {
-    session.fakeOrdinal = ordinal;
+    session.fakeOrdinal = accepted.fakeOrdinal;
+    session.fakeSocket = accepted;
   });
   const sockets = new Set();
   const server = net.createServer((socket) => {
@@ -456,7 +464,7 @@ export async function startFakeBedrock(options = {}) {
       if (isH2 && head.length < H2_PREFACE.length) return;
       socket.removeListener('data', sniff);
       socket.pause();
-      ordinal = socket.fakeOrdinal;
+      accepted = socket;
       (isH2 ? h2 : h1).emit('connection', new Replayed(socket, head));
     };
     socket.on('data', sniff);

@@ -69,8 +69,9 @@ function checkNumber(value, name, min, max, integer) {
   if (value === undefined) return;
   if (typeof value !== 'number' || (integer && !Number.isInteger(value)) || value < min ||
       value > max) {
-    throw validation(`The value at inferenceConfig.${name} must be ${integer ? 'an integer' : 'a number'} ` +
-                     `between ${min} and ${max}.`);
+    const kind = integer ? 'an integer' : 'a number';
+    throw validation(`The value at inferenceConfig.${name} must be ${kind} between ${min} and ` +
+                     `${max}.`);
   }
 }
 
@@ -203,8 +204,8 @@ export function corruptCrc(frame) {
 }
 
 // The frames of a ConverseStream answer, in order. A mid-stream fault replaces everything after
-// min(after, deltas) deltas: midstream → a modelStreamErrorException event, midstream_throttle →
-// a throttlingException event, badcrc → the next delta (or, with none left, contentBlockStop)
+// min(after, deltas) deltas: midstream → a modelStreamErrorException event, midstream_throttle
+// → a throttlingException event, badcrc → the next delta (or, with none left, contentBlockStop)
 // with a corrupt message CRC. (cut is the server's: it closes the socket at that point.)
 export function streamFrames(plan) {
   const frames = [];
@@ -219,8 +220,8 @@ export function streamFrames(plan) {
   frames.push(event('messageStart', { role: 'assistant' }));
   for (let i = 0; i <= plan.pieces.length; i++) {
     const next = i < plan.pieces.length
-                     ? ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: plan.pieces[i] } }]
-                     : ['contentBlockStop', { contentBlockIndex: 0 }];
+        ? ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: plan.pieces[i] } }]
+        : ['contentBlockStop', { contentBlockIndex: 0 }];
     if (i === faultAt) {
       if (plan.fault === 'midstream') {
         frames.push(exceptionFrame('modelStreamErrorException', {

@@ -131,8 +131,8 @@ export async function verifySigV4(req, opts) {
 
   const scope = auth.Credential.split('/');
   if (scope.length !== 5) {
-    return incomplete('malformed_authorization',
-                      `Credential should be scoped to a valid region. Credential=${auth.Credential}`);
+    return incomplete('malformed_authorization', 'Credential should be scoped to a valid region. ' +
+                                                 `Credential=${auth.Credential}`);
   }
   const [accessKeyId, scopeDate, region, service, terminator] = scope;
   const secret = opts.credentials.get(accessKeyId);
@@ -174,15 +174,17 @@ export async function verifySigV4(req, opts) {
   const now = opts.now();
   const skew = opts.maxSkewMs;
   const minutes = Math.round(skew / 60000);
+  const earliest = amzDate(new Date(now.getTime() - skew));
+  const latest = amzDate(new Date(now.getTime() + skew));
   if (signingDate.getTime() < now.getTime() - skew) {
     return invalid('expired',
                    `Signature expired: ${amzDateText} is now earlier than ` +
-                   `${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - ${minutes} min.)`);
+                   `${earliest} (${amzDate(now)} - ${minutes} min.)`);
   }
   if (signingDate.getTime() > now.getTime() + skew) {
     return invalid('not_yet_current',
                    `Signature not yet current: ${amzDateText} is still later than ` +
-                   `${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + ${minutes} min.)`);
+                   `${latest} (${amzDate(now)} + ${minutes} min.)`);
   }
 
   const signedNames = auth.SignedHeaders.split(';');
