@@ -38,10 +38,14 @@ const REGION = 'us-east-1';
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 const HAIKU_ARN = `arn:aws:bedrock:${REGION}::foundation-model/${HAIKU}`;
 const CREDS = { accessKeyId: AKID, secretAccessKey: SECRET };
+const TEMP_CREDS = {  // temporary credentials: their session token must come along
+  accessKeyId: 'ASIAFAKEBEDROCK00002', secretAccessKey: 'tEmPsEcReTtEmPsEcReTtEmPsEcReTtEmPsEcReT',
+  sessionToken: 'FwoGZXIvYXdzEFAKESESSIONTOKEN',
+};
 
 let fake;
 before(async () => {
-  fake = await startFakeBedrock({ ...CREDS, region: REGION });
+  fake = await startFakeBedrock({ credentials: [CREDS, TEMP_CREDS], region: REGION });
 });
 after(async () => {
   await fake.close();
@@ -301,8 +305,9 @@ test('fault=slow delays the first byte by slow=MS', async () => {
 // `sendBody` replaces the body after signing. → {status, headers, body: Buffer}.
 async function signedRequest({ method = 'POST', path: p, body = '', headers = {}, sendBody,
                                signingDate = new Date(), region = REGION, service = 'bedrock',
-                               applyChecksum = false, secret = SECRET }) {
-  const url = new URL(fake.url);
+                               applyChecksum = false, secret = SECRET, signableHeaders,
+                               server = fake }) {
+  const url = new URL(server.url);
   const [pathOnly, rawQuery = ''] = p.split('?');
   const query = Object.fromEntries(new URLSearchParams(rawQuery));
   const signer = new SignatureV4({
@@ -312,7 +317,7 @@ async function signedRequest({ method = 'POST', path: p, body = '', headers = {}
   const signed = await signer.sign({
     method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: pathOnly,
     query, body, headers: { host: url.host, 'content-type': 'application/json', ...headers },
-  }, { signingDate });
+  }, { signingDate, signableHeaders });
   const payload = Buffer.from(sendBody ?? body);
   signed.headers['content-length'] = String(payload.length);
   return new Promise((resolve, reject) => {
@@ -422,6 +427,56 @@ test('raw: the event-stream bytes (headers, "p" padding, alphabetical members)',
       payload: `{"metrics":{"latencyMs":102},"p":"${padding(5)}",` +
                '"usage":{"inputTokens":2,"outputTokens":2,"totalTokens":4}}' },
   ]);
+});
+
+test('raw: any header the client chose to sign is verified, user-agent included', async () => {
+  const r = await signedRequest({
+    path: '/model/m/converse', body: CONVERSE_BODY, headers: { 'user-agent': 'costgate/0.1' },
+    signableHeaders: new Set(['user-agent']),
+  });
+  assert.equal(r.status, 200);
+  assert.deepEqual(last().signature.signedHeaders,
+                   ['content-type', 'host', 'user-agent', 'x-amz-date']);
+});
+
+test('temporary credentials need their session token', async () => {
+  const out = await runtimeClient({ credentials: TEMP_CREDS }).send(new runtime.ConverseCommand({
+    modelId: HAIKU, messages: user('temporary words=1'),
+  }));
+  assert.equal(out.output.message.content[0].text, 'w1');
+  assert.ok(last().signature.signedHeaders.includes('x-amz-security-token'));
+  const { sessionToken, ...withoutToken } = TEMP_CREDS;
+  const e = await rejects(runtimeClient({ credentials: withoutToken }).send(
+      new runtime.ConverseCommand({ modelId: HAIKU, messages: user('no token') })));
+  assert.equal(e.name, 'UnrecognizedClientException');
+  assert.equal(last().signature.reason, 'bad_session_token');
+});
+
+test('the fake clock (option now) decides date skew and timestamps', async () => {
+  const clock = new Date('2024-03-01T12:00:00Z');
+  const frozen = await startFakeBedrock({ ...CREDS, region: REGION, now: () => clock });
+  try {
+    const body = JSON.stringify({
+      inferenceProfileName: 'frozen', modelSource: { copyFrom: HAIKU_ARN },
+    });
+    const stale = await signedRequest({
+      server: frozen, path: '/inference-profiles', body,
+      signingDate: new Date(clock.getTime() - 6 * 60 * 1000),
+    });
+    assert.equal(JSON.parse(stale.body).message,
+                 'Signature expired: 20240301T115400Z is now earlier than 20240301T115500Z ' +
+                 '(20240301T120000Z - 5 min.)');
+    const created = await signedRequest({
+      server: frozen, path: '/inference-profiles', body,
+      signingDate: new Date(clock.getTime() + 4 * 60 * 1000),
+    });
+    assert.equal(created.status, 201);
+    assert.deepEqual(Object.keys(JSON.parse(created.body)), ['inferenceProfileArn', 'status']);
+    assert.equal(frozen.profiles.dump()[0].createdAt, '2024-03-01T12:00:00.000Z');
+    assert.equal(frozen.requests()[1].time, '2024-03-01T12:00:00.000Z');
+  } finally {
+    await frozen.close();
+  }
 });
 
 // --- control plane through @aws-sdk/client-bedrock ---------------------------------------------
