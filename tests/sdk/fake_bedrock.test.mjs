@@ -131,6 +131,7 @@ test('Converse over HTTP/1.1: maxTokens and stop sequences end the text', async 
   assert.deepEqual(capped.usage, { inputTokens: 1, outputTokens: 3, totalTokens: 4 });
   assert.equal(last().protocol, 'HTTP/1.1');
   assert.ok(last().signature.signedHeaders.includes('host'));
+  const firstConnection = last().connection;
 
   const stopped = await client.send(new runtime.ConverseCommand({
     modelId: HAIKU, messages: user('hi there'), inferenceConfig: { stopSequences: ['w4'] },
@@ -138,6 +139,7 @@ test('Converse over HTTP/1.1: maxTokens and stop sequences end the text', async 
   assert.equal(stopped.output.message.content[0].text, 'w1 w2 w3');
   assert.equal(stopped.stopReason, 'stop_sequence');
   assert.deepEqual(stopped.usage, { inputTokens: 2, outputTokens: 3, totalTokens: 5 });
+  assert.equal(last().connection, firstConnection);  // keep-alive: the same TCP connection
 });
 
 test('ConverseStream: the events Bedrock sends, in order, with exact usage', async () => {
