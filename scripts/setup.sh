@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 clang-format ca-certificates openssl
 )
+# clang with libFuzzer: scripts/fuzz_smoke.sh (run by `./run test`) and -DCOSTGATE_FUZZERS=ON.
+packages+=(clang libclang-rt-14-dev)
 # Node.js and npm run the SDK client tests (tests/sdk); any node and npm already on PATH do.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -13,7 +13,9 @@ namespace {
 // total length, headers length, prelude CRC; then the message CRC at the end.
 constexpr size_t kPreludeBytes = 12;
 constexpr size_t kOverheadBytes = kPreludeBytes + 4;
-[[maybe_unused]] constexpr size_t kMaxHeaderValueBytes = 32767;  // checked by assert
+// The specification bounds string and byte-array values: the encoder asserts it, the reader
+// refuses longer ones.
+constexpr size_t kMaxHeaderValueBytes = 32767;
 
 enum HeaderType : uint8_t {
   kTrue = 0,
@@ -139,6 +141,11 @@ Result<std::vector<EventStreamHeader>> decodeHeaders(std::string_view in) {
       case kString:
         if (in.size() < 2) return truncated(2);
         value_size = 2 + getBigEndian<uint16_t>(in);
+        if (value_size - 2 > kMaxHeaderValueBytes) {
+          return makeError(fmt::format(
+              "event-stream: header \"{}\" has a {}-byte value; the limit is {} bytes",
+              header.name, value_size - 2, kMaxHeaderValueBytes));
+        }
         break;
       default:
         return makeError(fmt::format("event-stream: header \"{}\" has unknown value type {}",

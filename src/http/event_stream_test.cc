@@ -392,6 +392,12 @@ TEST(EventStreamReaderTest, MalformedHeadersAreReported) {
   // An empty name.
   std::string empty_name = errorFor(frameRaw(bytes({0, 0}), ""));
   EXPECT_NE(empty_name.find("empty name"), std::string::npos) << empty_name;
+  // A string longer than the specification's 32,767 bytes (which the encoder cannot write).
+  std::string long_value = bytes({1, 's', 7, 0x80, 0x00}) + std::string(32768, 'v');
+  std::string too_long = errorFor(frameRaw(long_value, ""));
+  EXPECT_NE(too_long.find("header \"s\" has a 32768-byte value; the limit is 32767"),
+            std::string::npos)
+      << too_long;
 }
 
 TEST(EventStreamReaderTest, TruncatedStreamIsReportedAtFinish) {
