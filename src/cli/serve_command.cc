@@ -1,24 +1,24 @@
 // `costgate serve`: the gateway.
 
 #include <fmt/format.h>
+#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
-#include <optional>
 #include <map>
-#include <pthread.h>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "control/admission.h"
 #include "gateway/gateway.h"
+#include "http/client.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "http/client.h"
+#include "identity/secret_box.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
 #include "store/sqlite_ledger.h"
@@ -65,9 +65,10 @@ Result<std::unique_ptr<providers::Provider>> makeHttpUpstream(
   if (!s.api_key_env.empty()) {
     const char* key = std::getenv(s.api_key_env.c_str());
     if (!key || !*key) {
-      return makeError(fmt::format("upstreams.{}.api_key_env: the environment variable {} is "
-                                   "not set (it must hold the {} API key)",
-                                   name, s.api_key_env, name));
+      return makeError(
+          fmt::format("upstreams.{}.api_key_env: the environment variable {} is "
+                      "not set (it must hold the {} API key)",
+                      name, s.api_key_env, name));
     }
     o.api_key = key;
   }
@@ -115,9 +116,10 @@ int runServe(const ServeOptions& o) {
   }
   const config::ServeSettings& settings = cfg->serve;
   if (settings.server.open_mode && !isLoopback(host)) {
-    printError(fmt::format("server.open_mode serves calls without an API key, so it is allowed "
-                           "only on a loopback address (127.0.0.1, ::1, localhost), not on {}",
-                           host));
+    printError(
+        fmt::format("server.open_mode serves calls without an API key, so it is allowed "
+                    "only on a loopback address (127.0.0.1, ::1, localhost), not on {}",
+                    host));
     return kExitBadInput;
   }
   providers::SimOptions sim;
@@ -145,21 +147,23 @@ int runServe(const ServeOptions& o) {
   }
   auto st = openStoreOrReport(*cfg, /*must_exist=*/true, code);
   if (!st) return code;
-  auto snap = gateway::loadSnapshot(*st);
+  const std::string master_key_path = identity::masterKeyPathFor(cfg->store_path);
+  auto snap = gateway::loadSnapshot(*st, master_key_path);
   if (!snap) {
     printError(snap.error());
     return kExitFailure;
   }
   if ((*snap)->key_count == 0) {
-    spdlog::warn("no API keys exist, so every call will be refused with 401; create one with "
-                 "`costgate keys create --admin --config {}`",
-                 o.config_path);
+    spdlog::warn(
+        "no API keys exist, so every call will be refused with 401; create one with "
+        "`costgate keys create --admin --config {}`",
+        o.config_path);
   }
   const auto durability = o.power_loss_durability || settings.server.power_loss_durability
                               ? store::LedgerDurability::kPowerLoss
                               : store::LedgerDurability::kProcessCrash;
-  auto ledger_store = store::openSqliteLedger(cfg->store_path, durability,
-                                                store::LedgerCheckpoints::kBackground);
+  auto ledger_store =
+      store::openSqliteLedger(cfg->store_path, durability, store::LedgerCheckpoints::kBackground);
   if (!ledger_store) {
     printError(ledger_store.error());
     return kExitFailure;
@@ -171,10 +175,11 @@ int runServe(const ServeOptions& o) {
     printError(watch_store.error());
     return kExitFailure;
   }
-  snapshots.watch(std::move(*watch_store), std::chrono::milliseconds(1000));
+  snapshots.watch(std::move(*watch_store), master_key_path, std::chrono::milliseconds(1000));
 
   std::string upstream_names;
-  for (const auto& [name, p] : upstreams) upstream_names += (upstream_names.empty() ? "" : ", ") + name;
+  for (const auto& [name, p] : upstreams)
+    upstream_names += (upstream_names.empty() ? "" : ", ") + name;
   control::AdmitAll admission;
   gateway::Gateway gw({.default_provider = cfg->default_provider,
                        .open_mode = settings.server.open_mode,
@@ -208,16 +213,18 @@ int runServe(const ServeOptions& o) {
     printError(s.error());
     return kExitFailure;
   }
-  spdlog::info("listening on http://{}:{} ({} profiles, {} API keys, upstreams {}, default "
-               "upstream {}, ledger durability {})",
-               host, server.port(), (*snap)->profiles.size(), (*snap)->key_count, upstream_names,
-               cfg->default_provider, store::ledgerDurabilityName(durability));
+  spdlog::info(
+      "listening on http://{}:{} ({} profiles, {} API keys, upstreams {}, default "
+      "upstream {}, ledger durability {})",
+      host, server.port(), (*snap)->profiles.size(), (*snap)->key_count, upstream_names,
+      cfg->default_provider, store::ledgerDurabilityName(durability));
   if (settings.server.open_mode) {
     spdlog::warn("open mode: calls without an API key are served as admin (loopback only)");
   }
   if (settings.allow_unpriced) {
-    spdlog::warn("unpriced_models is allow_and_flag: calls to models without a price are made "
-                 "and recorded at zero cost, flagged unpriced");
+    spdlog::warn(
+        "unpriced_models is allow_and_flag: calls to models without a price are made "
+        "and recorded at zero cost, flagged unpriced");
   }
   int sig = 0;
   sigwait(&signals, &sig);
@@ -237,12 +244,14 @@ int runServe(const ServeOptions& o) {
 
 void addServeCommand(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ServeOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "serve", "Run the gateway: every inference call is authenticated, attributed to a "
-               "profile, priced exactly and recorded in the ledger");
+  CLI::App* cmd =
+      app.add_subcommand("serve",
+                         "Run the gateway: every inference call is authenticated, attributed to a "
+                         "profile, priced exactly and recorded in the ledger");
   addCommonOptions(*cmd, *o, /*with_json=*/false);
-  cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (default: the config's listen, "
-                                         "else 127.0.0.1:8080; port 0 picks a free one)");
+  cmd->add_option("--listen", o->listen,
+                  "HOST:PORT to listen on (default: the config's listen, "
+                  "else 127.0.0.1:8080; port 0 picks a free one)");
   cmd->add_option("--threads", o->threads,
                   "I/O threads (default: config server.threads, else one per core)");
   cmd->add_option("--drain-timeout-ms", o->drain_timeout_ms,
