@@ -8,14 +8,19 @@
 // middleware). Checks content, usage, the x-costgate-* headers (read by a deserialize-step
 // middleware), exact costs computed here from models.json with BigInt fixed point, AWS's error
 // classes for a wrong secret, a body changed after signing, another tenant's profile and a
-// revoked credential, and finally `costgate usage --json` against what the SDK was told.
+// revoked credential and a signature 20 minutes old, and `costgate usage --json` against what
+// the SDK was told. Then faults through tests/fake_upstream.py (a profile on its Anthropic API):
+// 429 and 529 before the stream, and a connection cut mid-stream, which the SDK raises as a
+// ModelStreamErrorException event.
 //
 //   COSTGATE_BIN=build/src/costgate node --test tests/sdk/bedrock_sdk.test.mjs
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync }
+  from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,16 +91,64 @@ let port;
 const creds = {}; // tenant or 'admin' -> { accessKeyId, secretAccessKey }
 const profiles = {}; // name -> profile (id, arn, model_id, ...)
 const answered = new Map(); // call id -> { cost, input, output, profile, model }
+let fake; // tests/fake_upstream.py, for faults mid-stream
+
+// customer1_research goes to the fake's Anthropic API (its key through this variable); the other
+// profiles stay on the sim.
+const VIA_FAKE = 'customer1_research';
+const ANTHROPIC_KEY = `sk-ant-fake-${randomUUID()}`;
+const ANTHROPIC_ENV = 'COSTGATE_BEDROCK_TEST_ANTHROPIC_KEY';
+const childEnv = { ...process.env, [ANTHROPIC_ENV]: ANTHROPIC_KEY };
 
 function costgate(...args) {
-  return execFileSync(BIN, [...args, '--config', config], { cwd: work, encoding: 'utf8' });
+  return execFileSync(BIN, [...args, '--config', config],
+                      { cwd: work, encoding: 'utf8', env: childEnv });
+}
+
+function writeConfig(fakePort) {
+  const cfg = JSON.parse(readFileSync(path.join(EXAMPLES, 'config.json'), 'utf8'));
+  cfg.upstreams = {
+    anthropic: { base_url: `http://127.0.0.1:${fakePort}`, api_key_env: ANTHROPIC_ENV,
+                 models: { [SONNET]: 'claude-3-5-sonnet-20241022' } },
+  };
+  cfg.profiles.push({
+    name: VIA_FAKE, description: 'Research assistant for customer 1 (anthropic upstream)',
+    model_id: SONNET, provider: 'anthropic',
+    tags: [{ key: 'ApplicationID', value: 'research' }, { key: 'TenantID', value: 'customer1' }],
+  });
+  writeFileSync(config, JSON.stringify(cfg, null, 4) + '\n');
+}
+
+// Starts tests/fake_upstream.py on a free port; resolves with the process.
+function startFake() {
+  return new Promise((resolve, reject) => {
+    const script = path.join(here, '..', 'fake_upstream.py');
+    const proc = spawn('python3', [script, '--port', '0', '--key', `sk-unused-${randomUUID()}`,
+                                   '--anthropic-key', ANTHROPIC_KEY],
+                       { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`fake upstream did not start:\n${err}`)),
+                             10000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /fake upstream listening on 127\.0\.0\.1:([0-9]+)/.exec(out);
+      if (m && !proc.port) {
+        proc.port = Number(m[1]);
+        clearTimeout(timer);
+        resolve(proc);
+      }
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
 }
 
 function startServer() {
   return new Promise((resolve, reject) => {
     const proc = spawn(BIN, ['serve', '--config', config, '--listen', '127.0.0.1:0',
                              '--threads', '2'],
-                       { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+                       { cwd: work, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     const timer = setTimeout(() => reject(new Error(`costgate serve did not start:\n${log}`)),
                              20000);
@@ -123,7 +176,8 @@ function died(proc) {
 }
 
 before(async () => {
-  copyFileSync(path.join(EXAMPLES, 'config.json'), config);
+  fake = await startFake();
+  writeConfig(fake.port);
   copyFileSync(path.join(EXAMPLES, 'models.json'), path.join(work, 'models.json'));
   const out = JSON.parse(costgate('setup', '--create-user-roles', '--json'));
   for (const k of out.keys) {
@@ -156,6 +210,7 @@ after(async () => {
       assert.equal(code, 0, `costgate serve exited ${code} after SIGTERM:\n${server.log()}`);
     }
   } finally {
+    if (fake && !died(fake)) fake.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
 });
@@ -360,6 +415,17 @@ test('an unknown access key id is UnrecognizedClientException', async () => {
   assert.equal(err.message, 'The security token included in the request is invalid.');
 });
 
+test('a signature 20 minutes old is InvalidSignatureException "Signature expired"', async () => {
+  const client = new BedrockRuntimeClient({
+    region: SIGNING_REGION, endpoint: `http://127.0.0.1:${port}`, credentials: creds.customer1,
+    maxAttempts: 1, requestHandler: new NodeHttpHandler(),
+    systemClockOffset: -20 * 60 * 1000, // the signer's clock is 20 minutes behind
+  });
+  const err = await refused(client.send(new ConverseCommand({
+    modelId: profiles.customer1_websearch.id, messages })), 'InvalidSignatureException', 403);
+  assert.match(err.message, /^Signature expired: [0-9]{8}T[0-9]{6}Z is now earlier than /);
+});
+
 test("a tenant credential cannot reach another tenant's profile", async () => {
   const client = bedrock(creds.customer1);
   await refused(client.send(new ConverseCommand({
@@ -457,4 +523,40 @@ test('the ledger holds every answered call with its tokens and exact cost', () =
     total += facts.cost;
   }
   assert.equal(dec(usage.totals.total_cost_usd), total);
+});
+
+// --- faults, after the ledger check above (a failed upstream call is recorded too) -------------
+
+test('a fault before the stream is the SDK error of its status', async () => {
+  const client = bedrock(creds.customer1);
+  const ask = (text) => [{ role: 'user', content: [{ text }] }];
+  const p = profiles[VIA_FAKE];
+  await refused(client.send(new ConverseStreamCommand({
+    modelId: p.id, messages: ask('hello fault=status_429') })), 'ThrottlingException', 429);
+  await refused(client.send(new ConverseCommand({
+    modelId: p.id, messages: ask('hello fault=status_529') })), 'ServiceUnavailableException',
+  529); // the upstream's own status, named as Bedrock names an overload
+});
+
+test('an upstream cut mid-stream is a modelStreamErrorException event', async () => {
+  const seen = {};
+  const client = bedrock(creds.customer1, { seen });
+  const out = await client.send(new ConverseStreamCommand({
+    modelId: profiles[VIA_FAKE].arn,
+    messages: [{ role: 'user', content: [{ text: 'hello words=20 fault=cut_after:2' }] }] }));
+  assert.equal(out.$metadata.httpStatusCode, 200);
+  const kinds = [];
+  let text = '';
+  const err = await (async () => {
+    for await (const event of out.stream) {
+      const [kind] = Object.keys(event);
+      kinds.push(kind);
+      if (kind === 'contentBlockDelta') text += event.contentBlockDelta.delta.text;
+    }
+  })().then(() => null, (e) => e);
+  assert.ok(err, `the stream ended without an error: ${kinds.join()}`);
+  assert.equal(err.name, 'ModelStreamErrorException', `${err.name}: ${err.message}`);
+  assert.ok(err.message.length > 0);
+  assert.deepEqual(kinds, ['messageStart', 'contentBlockDelta', 'contentBlockDelta']);
+  assert.equal(text.trim().split(/\s+/).length, 2, text);
 });
