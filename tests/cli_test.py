@@ -27,6 +27,9 @@ from testlib import (BIN, EXAMPLES, HAIKU, NOVA_LITE, NOVA_MICRO_US, PROFILE_NAM
 
 PROFILE_ID_RE = re.compile(r"^[a-z0-9]{12}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32,}$")
+# api_keys also holds AWS credentials (setup issues one beside each API key); these count the
+# API keys alone.
+API_KEYS_ONLY = "SELECT count(*) FROM api_keys WHERE aws_secret IS NULL"
 TIMEOUT_S = 30
 
 
@@ -305,7 +308,8 @@ class SetupTest(CliTestCase):
         self.assertEqual(len(admins), 1, keys)
         self.assertEqual(len(tenants), 2, keys)
         self.assertEqual(len(keys), 3, keys)
-        self.assertEqual(set(admins[0]), {"role", "key"})
+        self.assertEqual(set(admins[0]),
+                         {"role", "key", "aws_access_key_id", "aws_secret_access_key"})
         by_tenant = {k["tenant"]: k for k in tenants}
         self.assertEqual(sorted(by_tenant), ["customer1", "customer2"])
         self.assertEqual(sorted(by_tenant["customer1"]["profiles"]),
@@ -318,7 +322,7 @@ class SetupTest(CliTestCase):
             self.assertRegex(t, KEY_RE)
         self.assertEqual(len(set(tokens)), 3, "keys are not distinct")
         # Stored only as a hash: no key, nor its secret part, anywhere in the store's files.
-        self.assertEqual(self.ws.query("SELECT count(*) FROM api_keys")[0][0], 3)
+        self.assertEqual(self.ws.query(API_KEYS_ONLY)[0][0], 3)
         blobs = b"".join(read_bytes(f) for f in self.ws.store_files())
         for t in tokens:
             self.assertNotIn(t.encode(), blobs, "a key is stored in clear text")
@@ -336,14 +340,15 @@ class SetupTest(CliTestCase):
         self.assertEqual(self.ws.snapshot(), snap)
         out2 = self.ws.json_ok("setup", "--config", "config.json", "--create-user-roles")
         self.assertEqual(out2.get("keys", []), [])
-        self.assertEqual(self.ws.query("SELECT count(*) FROM api_keys")[0][0], 3)
+        self.assertEqual(self.ws.query(API_KEYS_ONLY)[0][0], 3)
 
     def test_create_user_roles_table_output(self):
         p = self.ws.setup("--create-user-roles")
         self.assertIn("admin", p.stdout)
         self.assertIn("customer1", p.stdout)
         self.assertIn("customer2", p.stdout)
-        listed = self.ws.json_ok("keys", "list", "--config", "config.json")["keys"]
+        listed = [k for k in self.ws.json_ok("keys", "list", "--config", "config.json")["keys"]
+                  if k["kind"] == "api_key"]
         self.assertEqual(sorted(k["role"] for k in listed), ["admin", "tenant", "tenant"])
         self.assertTrue(all(k["origin"] == "setup" for k in listed))
 
@@ -420,7 +425,7 @@ class SetupTest(CliTestCase):
                                        ("customer1_chat",)), [("setup",)])
         # customer1's setup key now reaches the new profile too.
         keys = self.ws.json_ok("keys", "list", "--config", "config.json")["keys"]
-        c1 = [k for k in keys if k["tenant"] == "customer1"]
+        c1 = [k for k in keys if k["tenant"] == "customer1" and k["kind"] == "api_key"]
         self.assertEqual(len(c1), 1, keys)
         self.assertIn("customer1_chat", c1[0]["profiles"])
         self.assertIn("nothing to change", self.ws.setup().stdout)
@@ -603,7 +608,7 @@ class UnsetupTest(CliTestCase):
 
     def test_unsetup_removes_what_setup_made(self):
         self.ws.setup("--create-user-roles")
-        self.assertEqual(self.ws.query("SELECT count(*) FROM api_keys")[0][0], 3)
+        self.assertEqual(self.ws.query(API_KEYS_ONLY)[0][0], 3)
         p = self.ws.ok("unsetup", "--config", "config.json")
         self.assertIn("delete profile customer1_websearch", p.stdout)
         self.assertEqual(self.list_profiles(), [])
@@ -638,7 +643,7 @@ class UnsetupTest(CliTestCase):
             self.assertIn("create profile %s" % name, p.stdout)
         self.assertEqual(len(self.ws.profile_ids()), 4)
         self.assertEqual(sorted(x["name"] for x in self.list_profiles()), sorted(PROFILE_NAMES))
-        self.assertEqual(self.ws.query("SELECT count(*) FROM api_keys")[0][0], 3)
+        self.assertEqual(self.ws.query(API_KEYS_ONLY)[0][0], 3)
         for _, pid in self.ws.profile_ids():
             self.assertRegex(pid, PROFILE_ID_RE)
         self.assertIn("nothing to change", self.ws.setup().stdout)

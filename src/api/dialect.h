@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "chat/chat.h"
 
@@ -37,8 +39,17 @@ class Dialect {
                                      const StreamContext& ctx) const = 0;
   // An error body in the dialect's own error shape.
   virtual std::string encodeError(const chat::CallError& e) const = 0;
+  // Headers an error answer carries besides its body (Bedrock names the error in
+  // x-amzn-ErrorType); none by default.
+  virtual std::vector<std::pair<std::string, std::string>> errorHeaders(
+      const chat::CallError& e) const {
+    return {};
+  }
 
-  // Streaming (server-sent events for OpenAI and Anthropic). Each returns whole SSE events.
+  // The content type of a streamed answer.
+  virtual const char* streamContentType() const { return "text/event-stream"; }
+  // Streaming (server-sent events for OpenAI and Anthropic, AWS event-stream messages for
+  // Bedrock). Each returns whole events.
   virtual std::string streamStart(const StreamContext& ctx) const = 0;
   virtual std::string streamDelta(const StreamContext& ctx, std::string_view text) const = 0;
   // The final events: stop reason, usage and the costgate call info (the x-costgate-* facts,
@@ -52,5 +63,8 @@ class Dialect {
 const Dialect& seedDialect();       // POST /invoke
 const Dialect& openAiDialect();     // POST /v1/chat/completions
 const Dialect& anthropicDialect();  // POST /v1/messages
+// POST /model/{modelId}/converse and /converse-stream: the model comes from the path and
+// streaming from the route, so the gateway sets ChatRequest::model and ::stream after decode().
+const Dialect& bedrockDialect();
 
 }  // namespace costgate::api

@@ -22,8 +22,8 @@ void mustBeJson(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace costgate;
   std::string_view body(reinterpret_cast<const char*>(data), size);
-  for (const api::Dialect* d :
-       {&api::seedDialect(), &api::openAiDialect(), &api::anthropicDialect()}) {
+  for (const api::Dialect* d : {&api::seedDialect(), &api::openAiDialect(),
+                                &api::anthropicDialect(), &api::bedrockDialect()}) {
     api::DecodeResult r = d->decode(body);
     if (!r.request) {
       if (r.error.status != 400 || r.error.message.empty()) __builtin_trap();

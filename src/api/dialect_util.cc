@@ -232,6 +232,26 @@ Result<std::string> converseTextContent(const json::value& v, const std::string&
   return joinLines(parts);
 }
 
+void readConverseOptions(FieldReader& f, chat::ChatRequest& req) {
+  if (const json::value* system = f.get("system"); system != nullptr && f.ok()) {
+    Result<std::string> text = converseTextContent(*system, "system");
+    if (text) {
+      req.system = std::move(*text);
+    } else {
+      f.fail(text.error());
+    }
+  }
+  if (const json::object* config = f.object("inferenceConfig")) {
+    FieldReader c(*config, "inferenceConfig.");
+    req.max_tokens = c.positiveInt("maxTokens");
+    req.temperature = c.number("temperature", 0, 1);
+    req.top_p = c.number("topP", 0, 1);
+    req.stop_sequences = c.stringList("stopSequences");
+    if (!c.ok()) f.fail(c.error());
+  }
+  if (f.get("toolConfig") != nullptr) f.failField("toolConfig", "tool use is not supported");
+}
+
 // Framing and shared answer parts
 
 std::string sseEvent(std::string_view event, const json::value& v) {
@@ -279,6 +299,22 @@ std::string answerModel(const StreamContext& ctx, const chat::ChatResponse& r) {
 
 int64_t allInputTokens(const pricing::Usage& u) {
   return u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+}
+
+json::object converseUsage(const pricing::Usage& u) {
+  json::object o;
+  o["inputTokens"] = u.input_tokens;
+  o["outputTokens"] = u.output_tokens;
+  o["totalTokens"] = allInputTokens(u) + u.output_tokens;
+  if (u.cache_read_tokens != 0) o["cacheReadInputTokens"] = u.cache_read_tokens;
+  if (u.cache_write_tokens != 0) o["cacheWriteInputTokens"] = u.cache_write_tokens;
+  return o;
+}
+
+json::object converseMetrics(const chat::ChatResponse& r) {
+  json::object o;
+  o["latencyMs"] = r.latency_ms;
+  return o;
 }
 
 bool readUserAssistantMessages(FieldReader& f, const json::array& msgs, chat::ChatRequest& req,

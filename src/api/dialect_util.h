@@ -78,6 +78,11 @@ Result<std::string> typedTextContent(const boost::json::value& v, const std::str
 // (image, document, toolUse, cachePoint, …) is refused, naming its kind.
 Result<std::string> converseTextContent(const boost::json::value& v, const std::string& path);
 
+// The members of a Converse request beside "messages" and "modelId": "system" (a list of
+// {"text"} blocks), "inferenceConfig" {maxTokens, temperature (0–1), topP (0–1),
+// stopSequences}; "toolConfig" is refused (costgate translates text conversations only).
+void readConverseOptions(FieldReader& f, chat::ChatRequest& req);
+
 // A content value's text, reading the value at `path` ("messages[1].content").
 using ContentTextReader = Result<std::string> (*)(const boost::json::value& v,
                                                   const std::string& path);
@@ -105,6 +110,13 @@ std::string answerId(const StreamContext& ctx, const chat::ChatResponse& r,
                      const chat::CallInfo& info, std::string_view prefix);
 // The model an answer shows: the stream context's when set, else the upstream's.
 std::string answerModel(const StreamContext& ctx, const chat::ChatResponse& r);
+
+// Converse's "usage": {"inputTokens","outputTokens","totalTokens"[,"cacheReadInputTokens"]
+// [,"cacheWriteInputTokens"]}. As in Bedrock, inputTokens excludes cache reads and writes (each
+// reported only when non-zero) and totalTokens counts every token, cached ones included.
+boost::json::object converseUsage(const pricing::Usage& u);
+// Converse's "metrics": {"latencyMs"}.
+boost::json::object converseMetrics(const chat::ChatResponse& r);
 
 // Every input token: plain + cache read + cache write (what OpenAI's prompt_tokens counts).
 int64_t allInputTokens(const pricing::Usage& u);

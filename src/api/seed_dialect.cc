@@ -64,43 +64,10 @@ json::object errorBody(const chat::CallError& e) {
   return o;
 }
 
-json::object usageJson(const pricing::Usage& u) {
-  json::object o;
-  o["inputTokens"] = u.input_tokens;
-  o["outputTokens"] = u.output_tokens;
-  o["totalTokens"] = allInputTokens(u) + u.output_tokens;
-  if (u.cache_read_tokens != 0) o["cacheReadInputTokens"] = u.cache_read_tokens;
-  if (u.cache_write_tokens != 0) o["cacheWriteInputTokens"] = u.cache_write_tokens;
-  return o;
-}
-
-json::object metricsJson(const chat::ChatResponse& r) {
-  json::object o;
-  o["latencyMs"] = r.latency_ms;
-  return o;
-}
-
-
 // The members of a whole Converse request object beside its messages.
 void readConverseRequest(FieldReader& f, chat::ChatRequest& req) {
   if (std::optional<std::string> model = f.string("modelId")) req.model = std::move(*model);
-  if (const json::value* system = f.get("system"); system != nullptr && f.ok()) {
-    Result<std::string> text = converseTextContent(*system, "system");
-    if (text) {
-      req.system = std::move(*text);
-    } else {
-      f.fail(text.error());
-    }
-  }
-  if (const json::object* config = f.object("inferenceConfig")) {
-    FieldReader c(*config, "inferenceConfig.");
-    req.max_tokens = c.positiveInt("maxTokens");
-    req.temperature = c.number("temperature", 0, 1);
-    req.top_p = c.number("topP", 0, 1);
-    req.stop_sequences = c.stringList("stopSequences");
-    if (!c.ok()) f.fail(c.error());
-  }
-  if (f.get("toolConfig") != nullptr) f.failField("toolConfig", "tool use is not supported");
+  readConverseOptions(f, req);
   if (f.boolean("stream").value_or(false)) {
     f.failField("stream", "POST /invoke does not stream; it answers with the whole message");
   }
@@ -147,8 +114,8 @@ class SeedDialect final : public Dialect {
     json::object o;
     o["message"] = std::move(message);
     o["stopReason"] = chat::stopReasonName(r.stop_reason);
-    o["usage"] = usageJson(r.usage);
-    o["metrics"] = metricsJson(r);
+    o["usage"] = converseUsage(r.usage);
+    o["metrics"] = converseMetrics(r);
     o["costgate"] = costgateInfo(info);
     return json::serialize(o);
   }
@@ -179,8 +146,8 @@ class SeedDialect final : public Dialect {
     json::object stop;
     stop["stopReason"] = chat::stopReasonName(r.stop_reason);
     json::object metadata;
-    metadata["usage"] = usageJson(r.usage);
-    metadata["metrics"] = metricsJson(r);
+    metadata["usage"] = converseUsage(r.usage);
+    metadata["metrics"] = converseMetrics(r);
     metadata["costgate"] = costgateInfo(info);
     return sseEvent("contentBlockStop", block_stop) + sseEvent("messageStop", stop) +
            sseEvent("metadata", metadata);

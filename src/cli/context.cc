@@ -12,9 +12,7 @@ void addCommonOptions(CLI::App& cmd, CommonOptions& opts, bool with_json) {
   if (with_json) cmd.add_flag("--json", opts.json, "print JSON for scripts instead of tables");
 }
 
-void printError(std::string_view message) {
-  fmt::print(stderr, "costgate: error: {}\n", message);
-}
+void printError(std::string_view message) { fmt::print(stderr, "costgate: error: {}\n", message); }
 
 void printWarning(std::string_view message) {
   fmt::print(stderr, "costgate: warning: {}\n", message);
@@ -60,6 +58,15 @@ std::optional<Workspace> openWorkspace(const std::string& config_path, int& exit
     return std::nullopt;
   }
   return Workspace{std::move(*cfg), std::move(st), std::move(*list)};
+}
+
+Result<identity::MasterKey> masterKeyForNewCredentials(
+    const config::Config& c, const std::vector<identity::ApiKeyRecord>& existing) {
+  const std::string path = identity::masterKeyPathFor(c.store_path);
+  for (const identity::ApiKeyRecord& k : existing) {
+    if (k.isAws() && !k.revoked_at) return identity::loadMasterKey(path);
+  }
+  return identity::loadOrCreateMasterKey(path);
 }
 
 const profiles::Profile* findProfileRef(const std::vector<profiles::Profile>& all,

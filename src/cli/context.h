@@ -8,7 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.h"
 #include "config/config.h"
+#include "identity/api_key.h"
+#include "identity/secret_box.h"
 #include "store/store.h"
 
 namespace costgate::cli {
@@ -44,6 +47,12 @@ struct Workspace {
 // Loads the config, opens the existing store and lists its profiles; on failure prints why,
 // sets `exit_code` and returns nullopt.
 std::optional<Workspace> openWorkspace(const std::string& config_path, int& exit_code);
+
+// The master key to seal a new AWS credential with (identity/secret_box.h): the one in the file
+// beside the store, created on first need. When `existing` holds a live AWS credential the file
+// must already exist: a new key would leave those credentials undecryptable.
+Result<identity::MasterKey> masterKeyForNewCredentials(
+    const config::Config& c, const std::vector<identity::ApiKeyRecord>& existing);
 
 // The profile whose id, ARN (ours or the AWS mirror's) or name is `ref`, or nullptr.
 const profiles::Profile* findProfileRef(const std::vector<profiles::Profile>& all,

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
+#include "identity/aws_credential.h"
 #include "identity/principal.h"
 
 namespace costgate::cli {
@@ -21,6 +22,7 @@ struct KeysOptions : CommonOptions {
   bool admin = false;
   std::string tenant;
   std::vector<std::string> profile_refs;
+  bool aws = false;
   std::string id;
 };
 
@@ -30,6 +32,9 @@ std::string nameOf(const std::vector<profiles::Profile>& all, const std::string&
   }
   return id + " (deleted)";
 }
+
+// "api_key", or "aws" for an AWS credential (its id is the access key id).
+const char* kindName(const ApiKeyRecord& k) { return k.isAws() ? "aws" : "api_key"; }
 
 int create(const KeysOptions& o) {
   int code = kExitOk;
@@ -71,24 +76,53 @@ int create(const KeysOptions& o) {
       tenant += "," + t;
     }
   }
-  auto k = identity::generateApiKey(o.admin ? Role::kAdmin : Role::kTenant, tenant, ids,
-                                    SystemClock::instance().now(), profiles::Origin::kCli);
-  if (auto st = s.store->insertKey(k.record); !st) {
+  const Role role = o.admin ? Role::kAdmin : Role::kTenant;
+  const TimePoint now = SystemClock::instance().now();
+  std::optional<identity::NewApiKey> api_key;
+  std::optional<identity::NewAwsCredential> aws;
+  if (o.aws) {
+    auto existing = s.store->listKeys();
+    if (!existing) {
+      printError(existing.error());
+      return kExitFailure;
+    }
+    auto master = masterKeyForNewCredentials(s.cfg, *existing);
+    if (!master) {
+      printError(master.error());
+      return kExitFailure;
+    }
+    aws = identity::generateAwsCredential(role, tenant, ids, now, profiles::Origin::kCli, *master);
+  } else {
+    api_key = identity::generateApiKey(role, tenant, ids, now, profiles::Origin::kCli);
+  }
+  const ApiKeyRecord& record = aws ? aws->record : api_key->record;
+  if (auto st = s.store->insertKey(record); !st) {
     printError(st.error());
     return kExitFailure;
   }
   if (o.json) {
-    json::object j{{"id", k.record.id}, {"role", identity::roleName(k.record.role)}};
+    json::object j{{"id", record.id}, {"role", identity::roleName(record.role)}};
     if (!o.admin) {
       j["tenant"] = tenant;
       j["profiles"] = json::value_from(names);
     }
-    j["key"] = k.token;
+    if (aws) {
+      j["access_key_id"] = record.id;
+      j["secret_access_key"] = aws->secret_access_key;
+    } else {
+      j["key"] = api_key->token;
+    }
     printJson(j);
   } else {
-    fmt::print("created {} key {}{}\n", identity::roleName(k.record.role), k.record.id,
+    fmt::print("created {} {} {}{}\n", identity::roleName(record.role),
+               aws ? "AWS credential" : "key", record.id,
                o.admin ? "" : fmt::format(" for {}", fmt::join(names, ", ")));
-    fmt::print("key (shown only now): {}\n", k.token);
+    if (aws) {
+      fmt::print("access key id: {}\n", record.id);
+      fmt::print("secret access key (shown only now): {}\n", aws->secret_access_key);
+    } else {
+      fmt::print("key (shown only now): {}\n", api_key->token);
+    }
   }
   return kExitOk;
 }
@@ -104,19 +138,20 @@ int list(const KeysOptions& o) {
     return kExitFailure;
   }
   json::array a;
-  Table t({"ID", "ROLE", "TENANT", "PROFILES", "CREATED", "REVOKED", "ORIGIN"});
+  Table t({"ID", "KIND", "ROLE", "TENANT", "PROFILES", "CREATED", "REVOKED", "ORIGIN"});
   for (const ApiKeyRecord& k : *keys) {
     std::vector<std::string> names;
     for (const auto& id : k.profile_ids) names.push_back(nameOf(s.profiles, id));
     std::string revoked = k.revoked_at ? formatIso8601(*k.revoked_at) : "";
     a.push_back(json::object{{"id", k.id},
+                             {"kind", kindName(k)},
                              {"role", identity::roleName(k.role)},
                              {"tenant", k.tenant},
                              {"profiles", json::value_from(names)},
                              {"created_at", formatIso8601(k.created_at)},
                              {"revoked_at", k.revoked_at ? json::value(revoked) : nullptr},
                              {"origin", profiles::originName(k.origin)}});
-    t.add({k.id, identity::roleName(k.role), k.tenant.empty() ? "-" : k.tenant,
+    t.add({k.id, kindName(k), identity::roleName(k.role), k.tenant.empty() ? "-" : k.tenant,
            k.role == Role::kAdmin ? "(all)" : fmt::format("{}", fmt::join(names, ",")),
            formatIso8601(k.created_at), revoked.empty() ? "-" : revoked,
            profiles::originName(k.origin)});
@@ -162,7 +197,11 @@ void addKeysCommand(CLI::App& app, int& exit_code) {
   addCommonOptions(*create_cmd, *o);
   create_cmd->add_flag("--admin", o->admin, "a key that reaches every profile");
   create_cmd->add_option("--tenant", o->tenant, "a key for every profile of tenant T (TenantID)");
-  create_cmd->add_option("--profile", o->profile_refs, "a key for these profiles (id, ARN or name)");
+  create_cmd->add_option("--profile", o->profile_refs,
+                         "a key for these profiles (id, ARN or name)");
+  create_cmd->add_flag("--aws", o->aws,
+                       "an AWS access key id and secret access key (for SigV4-signing clients such "
+                       "as the AWS SDKs) instead of an API key");
   create_cmd->callback([o, &exit_code] { exit_code = create(*o); });
 
   CLI::App* list_cmd = cmd->add_subcommand("list", "List API keys (never the keys themselves)");
@@ -171,7 +210,9 @@ void addKeysCommand(CLI::App& app, int& exit_code) {
 
   CLI::App* revoke_cmd = cmd->add_subcommand("revoke", "Revoke an API key");
   addCommonOptions(*revoke_cmd, *o);
-  revoke_cmd->add_option("key", o->id, "key id (as `keys list` shows it) or the key itself")
+  revoke_cmd
+      ->add_option("key", o->id,
+                   "key id (as `keys list` shows it; an AWS access key id), or the key itself")
       ->required();
   revoke_cmd->callback([o, &exit_code] { exit_code = revoke(*o); });
 }

@@ -18,6 +18,7 @@
 #include "http/client.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "identity/secret_box.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
 #include "store/sqlite_ledger.h"
@@ -146,7 +147,8 @@ int runServe(const ServeOptions& o) {
   }
   auto st = openStoreOrReport(*cfg, /*must_exist=*/true, code);
   if (!st) return code;
-  auto snap = gateway::loadSnapshot(*st);
+  const std::string master_key_path = identity::masterKeyPathFor(cfg->store_path);
+  auto snap = gateway::loadSnapshot(*st, master_key_path);
   if (!snap) {
     printError(snap.error());
     return kExitFailure;
@@ -179,7 +181,7 @@ int runServe(const ServeOptions& o) {
     printError(watch_store.error());
     return kExitFailure;
   }
-  snapshots.watch(std::move(*watch_store), std::chrono::milliseconds(1000));
+  snapshots.watch(std::move(*watch_store), master_key_path, std::chrono::milliseconds(1000));
 
   std::string upstream_names;
   for (const auto& [name, p] : upstreams)

@@ -4,9 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <filesystem>
-
 #include <boost/json/value_from.hpp>
+#include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/context.h"
@@ -14,6 +13,7 @@
 #include "common/strings.h"
 #include "config/file_io.h"
 #include "config/models.h"
+#include "identity/aws_credential.h"
 #include "identity/principal.h"
 #include "profiles/reconcile.h"
 
@@ -33,6 +33,9 @@ struct SetupOptions : CommonOptions {
 struct IssuedKey {
   identity::NewApiKey key;
   std::vector<std::string> profile_names;
+  // The AWS credential issued beside the key, with the same scope; made once the plan is applied
+  // (it needs the master key file, which a dry run must not create).
+  std::optional<identity::NewAwsCredential> aws;
 };
 
 std::vector<pricing::ModelPrice> sortedPrices(std::vector<pricing::ModelPrice> prices) {
@@ -80,8 +83,8 @@ int runSetup(const SetupOptions& o) {
     auto p = st->listProfiles();
     auto k = st->listKeys();
     auto pr = st->listPrices();
-    for (const std::string* err : {p ? nullptr : &p.error(), k ? nullptr : &k.error(),
-                                   pr ? nullptr : &pr.error()}) {
+    for (const std::string* err :
+         {p ? nullptr : &p.error(), k ? nullptr : &k.error(), pr ? nullptr : &pr.error()}) {
       if (err) {
         printError(*err);
         return kExitFailure;
@@ -113,14 +116,15 @@ int runSetup(const SetupOptions& o) {
         final_profiles.push_back(p);
         break;
       case ProfileChange::Kind::kUpdate:
-        lines.push_back(fmt::format("update profile {} (id {}): {}", p.name, p.id,
-                                    fmt::join(c.changes, "; ")));
+        lines.push_back(
+            fmt::format("update profile {} (id {}): {}", p.name, p.id, fmt::join(c.changes, "; ")));
         final_profiles.push_back(p);
         break;
       case ProfileChange::Kind::kDelete:
-        lines.push_back(fmt::format("delete profile {} (id {}): no longer in {}; its recorded "
-                                    "usage is kept",
-                                    p.name, p.id, o.config_path));
+        lines.push_back(
+            fmt::format("delete profile {} (id {}): no longer in {}; its recorded "
+                        "usage is kept",
+                        p.name, p.id, o.config_path));
         break;
       case ProfileChange::Kind::kUnchanged:
         final_profiles.push_back(p);
@@ -143,20 +147,22 @@ int runSetup(const SetupOptions& o) {
   std::vector<identity::ApiKeyRecord> rebound;  // existing tenant keys that gain new profiles
   if (o.create_user_roles) {
     if (!live_setup_keys.empty()) {
-      notes.push_back(fmt::format("keys: {} API key(s) issued by an earlier setup exist; issuing "
-                                  "none (see `costgate keys list`)",
-                                  live_setup_keys.size()));
+      notes.push_back(
+          fmt::format("keys: {} API key(s) issued by an earlier setup exist; issuing "
+                      "none (see `costgate keys list`)",
+                      live_setup_keys.size()));
     } else {
-      issued.push_back({identity::generateApiKey(identity::Role::kAdmin, "", {}, now,
-                                                 profiles::Origin::kSetup),
-                        {}});
+      issued.push_back(
+          {identity::generateApiKey(identity::Role::kAdmin, "", {}, now, profiles::Origin::kSetup),
+           {}});
       for (const auto& g : identity::groupByTenant(final_profiles)) {
-        issued.push_back({identity::generateApiKey(identity::Role::kTenant, g.tenant,
-                                                   g.profile_ids, now, profiles::Origin::kSetup),
+        issued.push_back({identity::generateApiKey(identity::Role::kTenant, g.tenant, g.profile_ids,
+                                                   now, profiles::Origin::kSetup),
                           g.profile_names});
       }
-      lines.push_back(fmt::format("keys: issue 1 admin key and {} tenant key(s)",
-                                  issued.size() - 1));
+      lines.push_back(
+          fmt::format("keys: issue 1 admin key and {} tenant key(s), each with an AWS credential",
+                      issued.size() - 1));
     }
   }
   // A profile created now for a tenant that already has a setup key joins that key.
@@ -202,6 +208,18 @@ int runSetup(const SetupOptions& o) {
   }
 
   // 5. Apply, all or nothing.
+  if (!issued.empty()) {
+    auto master = masterKeyForNewCredentials(*cfg, keys);
+    if (!master) {
+      printError(fmt::format("setup failed, nothing was changed: {}", master.error()));
+      return kExitFailure;
+    }
+    for (IssuedKey& k : issued) {
+      const identity::ApiKeyRecord& r = k.key.record;
+      k.aws = identity::generateAwsCredential(r.role, r.tenant, r.profile_ids, now,
+                                              profiles::Origin::kSetup, *master);
+    }
+  }
   Status applied = st->transaction([&]() -> Status {
     for (const ProfileChange& c : plan.changes) {
       if (c.kind == ProfileChange::Kind::kDelete) {
@@ -223,6 +241,7 @@ int runSetup(const SetupOptions& o) {
     }
     for (const auto& k : issued) {
       if (auto s = st->insertKey(k.key.record); !s) return s;
+      if (auto s = st->insertKey(k.aws->record); !s) return s;
     }
     return {};
   });
@@ -232,15 +251,14 @@ int runSetup(const SetupOptions& o) {
   }
   if (ids_change) {
     if (auto s = config::writeProfileIds(*cfg, ids); !s) {
-      printError(fmt::format("the store is set up, but {}; run setup again to retry",
-                             s.error()));
+      printError(fmt::format("the store is set up, but {}; run setup again to retry", s.error()));
       return kExitFailure;
     }
   }
 
   // 6. Keys are shown once, now.
   json::array keys_json;
-  Table table({"ROLE", "TENANT", "PROFILES", "KEY"});
+  Table table({"ROLE", "TENANT", "PROFILES", "KEY", "AWS ACCESS KEY ID", "AWS SECRET ACCESS KEY"});
   for (const auto& k : issued) {
     json::object j{{"role", identity::roleName(k.key.record.role)}};
     if (k.key.record.role == identity::Role::kTenant) {
@@ -248,15 +266,19 @@ int runSetup(const SetupOptions& o) {
       j["profiles"] = json::value_from(k.profile_names);
     }
     j["key"] = k.key.token;
+    j["aws_access_key_id"] = k.aws->record.id;
+    j["aws_secret_access_key"] = k.aws->secret_access_key;
     keys_json.push_back(std::move(j));
     table.add({identity::roleName(k.key.record.role), k.key.record.tenant,
-               fmt::format("{}", fmt::join(k.profile_names, ",")), k.key.token});
+               fmt::format("{}", fmt::join(k.profile_names, ",")), k.key.token, k.aws->record.id,
+               k.aws->secret_access_key});
   }
   if (o.json) {
     out["keys"] = std::move(keys_json);
     printJson(out);
   } else if (!issued.empty()) {
-    fmt::print("\nAPI keys (shown only now; store them safely):\n{}", table.render());
+    fmt::print("\nAPI keys and AWS credentials (shown only now; store them safely):\n{}",
+               table.render());
   }
   return kExitOk;
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/strings.h"
+#include "identity/sigv4.h"
 #include "metering/usage_record.h"
 #include "profiles/tags.h"
 #include "providers/sim.h"
@@ -27,7 +28,8 @@ struct Gateway::Call {
   chat::ChatRequest request;
   api::StreamContext ctx;
   bool streaming_started = false;
-  CallError error;  // what answerError() sends
+  CallError error;              // what answerError() sends
+  bool aws_auth_error = false;  // error is a SigV4 failure: answered in AWS's shape on any route
   bool upstream_called = false;
 };
 
@@ -65,6 +67,16 @@ std::string answerId(const api::Dialect& d, const std::string& call_id) {
   if (name == "openai") return "chatcmpl-" + call_id;
   if (name == "anthropic") return "msg_" + call_id;
   return call_id;
+}
+
+constexpr std::string_view kSigV4Scheme = "AWS4-HMAC-SHA256";
+constexpr std::string_view kAwsMismatch =
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+bool isSigV4(std::string_view authorization) {
+  return authorization.size() > kSigV4Scheme.size() && authorization.starts_with(kSigV4Scheme) &&
+         authorization[kSigV4Scheme.size()] == ' ';
 }
 
 int statusOf(profiles::Resolution::Outcome o) {
@@ -179,6 +191,15 @@ void Gateway::addRoutes(http::Router& router) {
   router.add("POST", "/invoke", chat(api::seedDialect()));
   router.add("POST", "/v1/chat/completions", chat(api::openAiDialect()));
   router.add("POST", "/v1/messages", chat(api::anthropicDialect()));
+  auto bedrock = [this](bool stream) {
+    return [this, stream](http::Request& req, http::Responder& res,
+                          std::string_view param) -> asio::awaitable<void> {
+      const ChatRoute route{std::string(param), stream};
+      co_await handleChat(api::bedrockDialect(), req, res, &route);
+    };
+  };
+  router.add("POST", "/model/{modelId}/converse", bedrock(false));
+  router.add("POST", "/model/{modelId}/converse-stream", bedrock(true));
   auto health = [](http::Request& req, http::Responder& res,
                    std::string_view param) -> asio::awaitable<void> {
     http::Response r;
@@ -232,6 +253,8 @@ asio::awaitable<Status> Gateway::commit(Call& call) {
 asio::awaitable<void> Gateway::answerError(const api::Dialect& dialect, Call& call,
                                            http::Responder& res) {
   const CallError& error = call.error;
+  // A SigV4 caller is an AWS client, whatever route it signed for.
+  const api::Dialect& shape = call.aws_auth_error ? api::bedrockDialect() : dialect;
   if (call.upstream_called) {
     // Calls that reached the upstream are recorded even when they fail (InvocationFailure);
     // a request refused before that changes nothing.
@@ -249,15 +272,59 @@ asio::awaitable<void> Gateway::answerError(const api::Dialect& dialect, Call& ca
   http::Response r;
   r.status = error.status;
   r.headers.add("content-type", "application/json");
+  for (auto& [name, value] : shape.errorHeaders(error)) r.headers.add(name, value);
   r.headers.add("x-costgate-call-id", call.record.call_id);
   if (!call.record.request_id.empty()) r.headers.add("x-request-id", call.record.request_id);
   if (call.profile) addCostHeaders(r.headers, infoOf(call.record));
-  r.body = dialect.encodeError(error);
+  r.body = shape.encodeError(error);
   co_await res.send(std::move(r));
 }
 
+bool Gateway::authenticateSigV4(Call& call, const http::Request& req) {
+  call.aws_auth_error = true;
+  auto fail = [&](int status, const char* type, std::string message, std::string_view key_id) {
+    // Never the secret; the message may hold the canonical request, which is the client's own.
+    spdlog::warn("SigV4 authentication failed (access key {}, {} {} from {}): {}: {}",
+                 key_id.empty() ? "?" : key_id, req.method, req.path, req.remote_address, type,
+                 message.substr(0, message.find('\n')));
+    call.error = {status, type, std::move(message)};
+    return false;
+  };
+  auto auth = identity::parseSigV4Authorization(req.headers.get("authorization"));
+  if (!auth) return fail(400, "IncompleteSignatureException", auth.error(), "");
+  if (auth->service != "bedrock") {
+    return fail(403, "InvalidSignatureException",
+                fmt::format("Credential should be scoped to correct service: 'bedrock'. (The "
+                            "credential scope names service '{}'.)",
+                            auth->service),
+                auth->access_key_id);
+  }
+  const identity::AwsCaller* who = call.snap->keys.findAwsCredential(auth->access_key_id);
+  if (who == nullptr) {
+    return fail(403, "UnrecognizedClientException",
+                "The security token included in the request is invalid.", auth->access_key_id);
+  }
+  identity::SigV4Request signed_request{req.method, req.path, req.query, req.headers.items(),
+                                        req.body};
+  identity::SigV4Status verified =
+      identity::verifySigV4(signed_request, *auth, who->secret_access_key, clock_.now());
+  if (!verified) {
+    std::string message = std::move(verified.message);
+    if (verified.error == identity::SigV4Error::kSignatureMismatch &&
+        !message.starts_with(kAwsMismatch) && !message.starts_with("Date in Credential scope")) {
+      message = fmt::format("{} ({})", kAwsMismatch, message);
+    }
+    const int status = verified.error == identity::SigV4Error::kIncompleteSignature ? 400 : 403;
+    return fail(status, identity::awsErrorCode(verified.error), std::move(message),
+                auth->access_key_id);
+  }
+  call.aws_auth_error = false;
+  call.caller = who->principal;
+  return true;
+}
+
 asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Request& req,
-                                          http::Responder& res) {
+                                          http::Responder& res, const ChatRoute* route) {
   Call call;
   call.snap = snapshots_.get();
   const Snapshot& snap = *call.snap;
@@ -269,14 +336,22 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
 
   // Who is calling.
   std::string_view token = bearerToken(req);
-  if (std::string_view auth = req.headers.get("authorization");
-      !auth.empty() && !(auth.size() > 7 && equalsIgnoreCase(auth.substr(0, 7), "bearer "))) {
+  std::string_view authorization = req.headers.get("authorization");
+  if (isSigV4(authorization)) {
+    if (!authenticateSigV4(call, req)) {
+      co_await answerError(dialect, call, res);
+      co_return;
+    }
+  } else if (!authorization.empty() && !(authorization.size() > 7 &&
+                                         equalsIgnoreCase(authorization.substr(0, 7), "bearer "))) {
     call.error = {401, "authentication_error",
                   "the Authorization header must be \"Bearer KEY\" (or send x-api-key: KEY)"};
     co_await answerError(dialect, call, res);
     co_return;
   }
-  if (token.empty() && options_.open_mode) {
+  if (call.caller) {
+    // Signed with SigV4 above.
+  } else if (token.empty() && options_.open_mode) {
     call.caller = identity::Principal{identity::Role::kAdmin, "open", "", {}};
   } else if (token.empty()) {
     call.error = {401, "authentication_error",
@@ -301,6 +376,10 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
     co_return;
   }
   call.request = std::move(*decoded.request);
+  if (route != nullptr) {
+    call.request.model = route->model;
+    call.request.stream = route->stream;
+  }
 
   // Which profile pays.
   const identity::Principal& caller = *call.caller;
@@ -471,7 +550,7 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
   call.upstream_called = true;
   if (call.request.stream) {
     http::Headers headers;
-    headers.add("content-type", "text/event-stream");
+    headers.add("content-type", dialect.streamContentType());
     headers.add("cache-control", "no-cache");
     headers.add("x-costgate-call-id", rec.call_id);
     headers.add("x-costgate-profile", profile.name);

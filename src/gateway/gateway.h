@@ -31,24 +31,38 @@ struct GatewayOptions {
   bool allow_unpriced = false;
 };
 
+// What a route's path says about the call (Bedrock's /model/{modelId}/converse[-stream]): the
+// model, URL-decoded, and whether to stream. It overrides the body's.
+struct ChatRoute {
+  std::string model;
+  bool stream = false;
+};
+
 class Gateway {
  public:
   Gateway(GatewayOptions options, SnapshotHolder& snapshots, metering::LedgerWriter& ledger,
           control::Admission& admission,
           std::map<std::string, std::unique_ptr<providers::Provider>> providers, Clock& clock);
 
-  // Registers /invoke, /v1/chat/completions, /v1/messages, /healthz and /readyz.
+  // Registers /invoke, /v1/chat/completions, /v1/messages, /model/{modelId}/converse,
+  // /model/{modelId}/converse-stream, /healthz and /readyz.
   void addRoutes(http::Router& router);
 
   // Releases the upstreams' pooled connections; call after the server's threads have stopped.
   void shutdown();
 
-  // One inference call in `dialect`.
+  // One inference call in `dialect`. The caller is authenticated by an API key (Bearer or
+  // x-api-key) or by an AWS SigV4 signature (Authorization: AWS4-HMAC-SHA256 …, service
+  // "bedrock", any region, at most 15 minutes of clock skew); `route`, when given, must outlive
+  // the call.
   boost::asio::awaitable<void> handleChat(const api::Dialect& dialect, http::Request& req,
-                                          http::Responder& res);
+                                          http::Responder& res, const ChatRoute* route = nullptr);
 
  private:
   struct Call;
+  // Checks a SigV4-signed request: sets call.caller, or call.error (in AWS's shape) and returns
+  // false.
+  bool authenticateSigV4(Call& call, const http::Request& req);
   boost::asio::awaitable<void> answerError(const api::Dialect& dialect, Call& call,
                                            http::Responder& res);
   boost::asio::awaitable<void> runUpstream(const api::Dialect& dialect, Call& call,

@@ -1,10 +1,39 @@
 #include "gateway/snapshot.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "identity/aws_credential.h"
 
 namespace costgate::gateway {
 
-Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store) {
+namespace {
+
+// access key id -> secret, for every live AWS credential.
+Result<std::unordered_map<std::string, std::string>> openAwsSecrets(
+    const std::vector<identity::ApiKeyRecord>& keys, const std::string& master_key_path) {
+  std::unordered_map<std::string, std::string> out;
+  std::optional<identity::MasterKey> master;
+  for (const identity::ApiKeyRecord& k : keys) {
+    if (!k.isAws() || k.revoked_at) continue;
+    if (!master) {
+      auto loaded = identity::loadMasterKey(master_key_path);
+      if (!loaded) {
+        return makeError(fmt::format("the store holds AWS credentials, but {}", loaded.error()));
+      }
+      master = *loaded;
+    }
+    auto secret = identity::openAwsSecret(k, *master);
+    if (!secret) return makeError(secret.error());
+    out.emplace(k.id, std::move(*secret));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store,
+                                                     const std::string& master_key_path) {
   // Read the generation first: a change that lands while we read bumps it again, and the next
   // check reloads.
   auto gen = store.generation();
@@ -13,6 +42,8 @@ Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store) {
   if (!profiles) return makeError(profiles.error());
   auto keys = store.listKeys();
   if (!keys) return makeError(keys.error());
+  auto aws_secrets = openAwsSecrets(*keys, master_key_path);
+  if (!aws_secrets) return makeError(aws_secrets.error());
   auto prices = store.listPrices();
   if (!prices) return makeError(prices.error());
   auto table = pricing::PriceTable::build(std::move(*prices));
@@ -21,15 +52,16 @@ Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store) {
   s->generation = *gen;
   s->key_count = keys->size();
   s->profiles = profiles::ProfileIndex(std::move(*profiles));
-  s->keys = identity::KeyRing(std::move(*keys));
+  s->keys = identity::KeyRing(std::move(*keys), std::move(*aws_secrets));
   s->prices = std::move(*table);
   return std::shared_ptr<const Snapshot>(std::move(s));
 }
 
-void SnapshotHolder::watch(std::unique_ptr<store::Store> store,
+void SnapshotHolder::watch(std::unique_ptr<store::Store> store, std::string master_key_path,
                            std::chrono::milliseconds interval) {
   stop_ = false;
-  watcher_ = std::thread([this, st = std::move(store), interval] {
+  watcher_ = std::thread([this, st = std::move(store), key_path = std::move(master_key_path),
+                          interval] {
     while (!stop_) {
       for (auto waited = std::chrono::milliseconds(0); waited < interval && !stop_;
            waited += std::chrono::milliseconds(50)) {
@@ -42,7 +74,7 @@ void SnapshotHolder::watch(std::unique_ptr<store::Store> store,
         continue;
       }
       if (*gen == get()->generation) continue;
-      auto fresh = loadSnapshot(*st);
+      auto fresh = loadSnapshot(*st, key_path);
       if (!fresh) {
         spdlog::error("reloading profiles, keys and prices failed (keeping the previous ones): {}",
                       fresh.error());

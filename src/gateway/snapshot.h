@@ -24,8 +24,11 @@ struct Snapshot {
   size_t key_count = 0;
 };
 
-// Reads everything from the store.
-Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store);
+// Reads everything from the store. The live AWS credentials' secrets are opened with the master
+// key at `master_key_path` (identity::masterKeyPathFor), read only when there are any; a missing
+// or wrong key file is then an error that says so.
+Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store,
+                                                     const std::string& master_key_path);
 
 // Holds the current snapshot and, when started, a thread that reloads it whenever the store's
 // generation moves (checked every `interval`). Thread-safe.
@@ -38,7 +41,8 @@ class SnapshotHolder {
   void set(std::shared_ptr<const Snapshot> s) { current_.store(std::move(s)); }
 
   // Takes its own store connection; logs reload failures and keeps the last good snapshot.
-  void watch(std::unique_ptr<store::Store> store, std::chrono::milliseconds interval);
+  void watch(std::unique_ptr<store::Store> store, std::string master_key_path,
+             std::chrono::milliseconds interval);
   void stopWatching();
 
  private:

@@ -24,11 +24,15 @@ struct ApiKeyRecord {
   std::string id;
   KeyHash hash{};
   Role role = Role::kTenant;
-  std::string tenant;                     // TenantID tag value, or a profile name; admin: empty
-  std::vector<std::string> profile_ids;   // tenant keys: the profiles the key reaches
+  std::string tenant;                    // TenantID tag value, or a profile name; admin: empty
+  std::vector<std::string> profile_ids;  // tenant keys: the profiles the key reaches
   TimePoint created_at;
   std::optional<TimePoint> revoked_at;
   profiles::Origin origin = profiles::Origin::kCli;
+  // An AWS credential (identity/aws_credential.h): its secret access key sealed under the store's
+  // master key (identity/secret_box.h), and `id` is its access key id. Empty for an API key.
+  std::string aws_secret_sealed;
+  bool isAws() const { return !aws_secret_sealed.empty(); }
   friend bool operator==(const ApiKeyRecord&, const ApiKeyRecord&) = default;
 };
 

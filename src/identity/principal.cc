@@ -6,8 +6,35 @@
 
 namespace costgate::identity {
 
-KeyRing::KeyRing(std::vector<ApiKeyRecord> records) {
-  for (ApiKeyRecord& r : records) by_id_.emplace(r.id, std::move(r));
+namespace {
+
+Principal principalOf(const ApiKeyRecord& r) {
+  Principal p;
+  p.role = r.role;
+  p.key_id = r.id;
+  p.tenant = r.tenant;
+  p.profile_ids.insert(r.profile_ids.begin(), r.profile_ids.end());
+  return p;
+}
+
+}  // namespace
+
+KeyRing::KeyRing(std::vector<ApiKeyRecord> records,
+                 std::unordered_map<std::string, std::string> aws_secrets) {
+  for (ApiKeyRecord& r : records) {
+    if (!r.isAws()) {
+      by_id_.emplace(r.id, std::move(r));
+      continue;
+    }
+    auto secret = aws_secrets.find(r.id);
+    if (r.revoked_at || secret == aws_secrets.end()) continue;
+    aws_by_id_.emplace(r.id, AwsCaller{principalOf(r), std::move(secret->second)});
+  }
+}
+
+const AwsCaller* KeyRing::findAwsCredential(std::string_view access_key_id) const {
+  auto it = aws_by_id_.find(std::string(access_key_id));
+  return it == aws_by_id_.end() ? nullptr : &it->second;
 }
 
 std::optional<Principal> KeyRing::authenticate(std::string_view token) const {
@@ -17,12 +44,7 @@ std::optional<Principal> KeyRing::authenticate(std::string_view token) const {
   if (it == by_id_.end()) return std::nullopt;
   const ApiKeyRecord& r = it->second;
   if (!keyMatches(token, r) || r.revoked_at) return std::nullopt;
-  Principal p;
-  p.role = r.role;
-  p.key_id = r.id;
-  p.tenant = r.tenant;
-  p.profile_ids.insert(r.profile_ids.begin(), r.profile_ids.end());
-  return p;
+  return principalOf(r);
 }
 
 std::optional<std::string> tenantTagOf(const profiles::Profile& p) {

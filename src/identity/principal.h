@@ -24,17 +24,29 @@ struct Principal {
   }
 };
 
+// An AWS credential a server accepts: who signs with it, and the secret to check signatures with.
+struct AwsCaller {
+  Principal principal;
+  std::string secret_access_key;
+};
+
 // KeyRing: the keys a server accepts. Immutable once built; safe to share between threads.
 class KeyRing {
  public:
   KeyRing() = default;
-  explicit KeyRing(std::vector<ApiKeyRecord> records);
+  // `aws_secrets` maps the access key id of each live AWS credential among `records` to its
+  // opened secret; an AWS credential without one there is not accepted.
+  explicit KeyRing(std::vector<ApiKeyRecord> records,
+                   std::unordered_map<std::string, std::string> aws_secrets = {});
   // The caller behind `token`, or nullopt for an unknown, malformed or revoked key. The hash
-  // comparison takes the same time whatever the token.
+  // comparison takes the same time whatever the token. AWS credentials never match here.
   std::optional<Principal> authenticate(std::string_view token) const;
+  // The AWS credential with this access key id, or nullptr when it is unknown or revoked.
+  const AwsCaller* findAwsCredential(std::string_view access_key_id) const;
 
  private:
   std::unordered_map<std::string, ApiKeyRecord> by_id_;
+  std::unordered_map<std::string, AwsCaller> aws_by_id_;
 };
 
 // The value of the profile's TenantID tag (key matched case-insensitively), or nullopt.

@@ -142,10 +142,18 @@ constexpr std::string_view kMigration3 = R"sql(
 ALTER TABLE usage_records ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 4: AWS credentials for SigV4 callers are rows of api_keys (id = the access key id)
+// whose secret access key is kept sealed (AES-256-GCM: nonce | ciphertext | tag) under the master
+// key in the file beside the store, never in it; NULL for API keys.
+constexpr std::string_view kMigration4 = R"sql(
+ALTER TABLE api_keys ADD COLUMN aws_secret BLOB;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1},
     Migration{2, kMigration2},
     Migration{3, kMigration3},
+    Migration{4, kMigration4},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

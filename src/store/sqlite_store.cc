@@ -394,7 +394,8 @@ Status SqliteStore::deleteProfile(std::string_view id) {
 
 Result<std::vector<identity::ApiKeyRecord>> SqliteStore::listKeys() {
   Result<Statement> stmt = db_.prepare(
-      "SELECT k.id, k.hash, k.role, k.tenant, k.created_at, k.revoked_at, k.origin, b.profile_id "
+      "SELECT k.id, k.hash, k.role, k.tenant, k.created_at, k.revoked_at, k.origin, b.profile_id, "
+      "k.aws_secret "
       "FROM api_keys k LEFT JOIN api_key_profiles b ON b.key_id = k.id "
       "ORDER BY k.created_at, k.id, b.profile_id",
       "list API keys");
@@ -433,6 +434,10 @@ Result<std::vector<identity::ApiKeyRecord>> SqliteStore::listKeys() {
                                      jsonQuote(origin)));
       }
       k.origin = *o;
+      if (!stmt->isNull(8)) {
+        std::span<const uint8_t> sealed = stmt->blob(8);
+        k.aws_secret_sealed.assign(sealed.begin(), sealed.end());
+      }
       out.push_back(std::move(k));
     }
     if (!stmt->isNull(7)) out.back().profile_ids.push_back(stmt->text(7));
@@ -444,8 +449,8 @@ Status SqliteStore::insertKey(const identity::ApiKeyRecord& k) {
   const std::string what = fmt::format("insert API key {}", jsonQuote(k.id));
   return write(what, [&]() -> Result<bool> {
     Result<Statement> stmt = db_.prepare(
-        "INSERT INTO api_keys (id, hash, role, tenant, created_at, revoked_at, origin) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO api_keys (id, hash, role, tenant, created_at, revoked_at, origin, aws_secret) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         what);
     if (!stmt) return errorOf(stmt);
     std::optional<int64_t> revoked;
@@ -457,6 +462,12 @@ Status SqliteStore::insertKey(const identity::ApiKeyRecord& k) {
         .bindInt64(5, toMillis(k.created_at))
         .bindOptionalInt64(6, revoked)
         .bindText(7, profiles::originName(k.origin));
+    if (k.isAws()) {
+      stmt->bindBlob(8, std::span(reinterpret_cast<const uint8_t*>(k.aws_secret_sealed.data()),
+                                  k.aws_secret_sealed.size()));
+    } else {
+      stmt->bindNull(8);
+    }
     if (Status st = stmt->run(); !st) return errorOf(st);
 
     // profile_ids is a set: a repeated id binds once. OR IGNORE does not cover foreign keys, so
