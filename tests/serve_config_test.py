@@ -852,6 +852,66 @@ class TlsUpstreamTest(ServeTestCase):
         self.assertIn("no-such-ca.pem", out)
 
 
+# ================================================================================= bedrock
+
+
+# Every AWS variable the credential lookup reads, removed so the machine's own never leak in.
+NO_AWS_ENV = {k: None for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                                "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE")}
+
+
+class BedrockCredentialsTest(unittest.TestCase):
+    """A configured bedrock upstream needs AWS credentials from the environment or the shared
+    credentials file; without them serve refuses to start and says where it looked."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ws = Workspace(prefix="costgate-serve-config-bedrock-",
+                           config_keys={"upstreams": {"bedrock": {
+                               "endpoint": "http://127.0.0.1:9", "region": "us-east-1"}}})
+        cls.addClassCleanup(cls.ws.remove)
+        cls.home = cls.ws.path("home")
+        os.makedirs(cls.home)
+
+    def serve(self, **env):
+        return run_serve(self.ws, "--listen", "127.0.0.1:0",
+                         env=dict(NO_AWS_ENV, HOME=self.home, **env))
+
+    def test_without_credentials_serve_refuses_to_start_saying_where_it_looked(self):
+        code, out = self.serve()
+        self.assertEqual(code, 2, out)
+        self.assertIn("the bedrock upstream needs AWS credentials: no AWS credentials: "
+                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and "
+                      "%s/.aws/credentials cannot be read (No such file or directory)"
+                      % self.home, out)
+        self.assertNotIn("listening on", out)
+
+    def test_half_an_environment_pair_is_refused(self):
+        code, out = self.serve(AWS_ACCESS_KEY_ID="AKIDEXAMPLE")
+        self.assertEqual(code, 2, out)
+        self.assertIn("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not", out)
+
+    def test_environment_credentials(self):
+        code, out = self.serve(AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret")
+        self.assertIsNone(code, out)
+        self.assertIn("bedrock upstream: http://127.0.0.1:9, AWS credentials from environment "
+                      "(AWS_ACCESS_KEY_ID)", out)
+        self.assertRegex(out, r"upstreams [a-z, ]*bedrock", out)
+        self.assertNotIn("secret", out)
+
+    def test_shared_file_profile_and_a_missing_profile(self):
+        path = self.ws.path("aws-credentials")
+        with open(path, "w") as f:
+            f.write("[default]\naws_access_key_id = AKIDEF\naws_secret_access_key = s1\n\n"
+                    "[ci]\naws_access_key_id = AKICI\naws_secret_access_key = s2\n")
+        code, out = self.serve(AWS_SHARED_CREDENTIALS_FILE=path, AWS_PROFILE="ci")
+        self.assertIsNone(code, out)
+        self.assertIn("AWS credentials from %s [ci]" % path, out)
+        code, out = self.serve(AWS_SHARED_CREDENTIALS_FILE=path, AWS_PROFILE="prod")
+        self.assertEqual(code, 2, out)
+        self.assertIn("%s has no [prod] section (it has: default, ci)" % path, out)
+
+
 if __name__ == "__main__":
     check_environment("serve_config_test.py")
     unittest.main()

@@ -19,6 +19,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/secret_box.h"
+#include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
 #include "store/sqlite_ledger.h"
@@ -44,6 +45,21 @@ bool isLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+// The client settings both kinds of HTTP upstream share.
+template <class Settings>
+Status setClientOptions(std::string_view name, const Settings& s, http::ClientOptions& c) {
+  c.timeouts.connect = std::chrono::milliseconds(s.timeouts.connect_ms);
+  c.timeouts.first_byte = std::chrono::milliseconds(s.timeouts.first_byte_ms);
+  c.timeouts.idle = std::chrono::milliseconds(s.timeouts.idle_ms);
+  c.timeouts.total = std::chrono::milliseconds(s.timeouts.total_ms);
+  c.max_idle_connections = static_cast<size_t>(s.max_idle_connections);
+  c.ca_file = s.ca_file;
+  if (!s.ca_file.empty() && ::access(s.ca_file.c_str(), R_OK) != 0) {
+    return makeError(fmt::format("upstreams.{}.ca_file: cannot read {}", name, s.ca_file));
+  }
+  return {};
+}
+
 // The HTTP upstream `name` from its settings; the API key is read from the environment.
 Result<std::unique_ptr<providers::Provider>> makeHttpUpstream(
     std::string_view name, const config::HttpUpstreamSettings& s,
@@ -53,15 +69,7 @@ Result<std::unique_ptr<providers::Provider>> makeHttpUpstream(
   auto url = http::parseBaseUrl(s.base_url);
   if (!url) return makeError(fmt::format("upstreams.{}.base_url: {}", name, url.error()));
   o.client.base = *url;
-  o.client.timeouts.connect = std::chrono::milliseconds(s.timeouts.connect_ms);
-  o.client.timeouts.first_byte = std::chrono::milliseconds(s.timeouts.first_byte_ms);
-  o.client.timeouts.idle = std::chrono::milliseconds(s.timeouts.idle_ms);
-  o.client.timeouts.total = std::chrono::milliseconds(s.timeouts.total_ms);
-  o.client.max_idle_connections = static_cast<size_t>(s.max_idle_connections);
-  o.client.ca_file = s.ca_file;
-  if (!s.ca_file.empty() && ::access(s.ca_file.c_str(), R_OK) != 0) {
-    return makeError(fmt::format("upstreams.{}.ca_file: cannot read {}", name, s.ca_file));
-  }
+  if (Status st = setClientOptions(name, s, o.client); !st) return makeError(st.error());
   if (!s.api_key_env.empty()) {
     const char* key = std::getenv(s.api_key_env.c_str());
     if (!key || !*key) {
@@ -77,6 +85,48 @@ Result<std::unique_ptr<providers::Provider>> makeHttpUpstream(
   std::unique_ptr<providers::Provider> p =
       std::make_unique<providers::HttpUpstream>(std::move(o), std::move(wire));
   return p;
+}
+
+// The Bedrock upstream: AWS's regional endpoint unless one is configured, requests signed with
+// the credentials found in the environment or the shared credentials file.
+Result<std::unique_ptr<providers::Provider>> makeBedrockUpstream(
+    const config::BedrockUpstreamSettings& s, const std::string& aws_region) {
+  providers::HttpUpstreamOptions o;
+  o.name = "bedrock";
+  if (s.endpoint.empty()) {
+    o.regional_endpoint = "https://bedrock-runtime.{region}.amazonaws.com";
+  } else {
+    auto url = http::parseBaseUrl(s.endpoint);
+    if (!url) return makeError(fmt::format("upstreams.bedrock.endpoint: {}", url.error()));
+    o.client.base = *url;
+  }
+  if (Status st = setClientOptions("bedrock", s, o.client); !st) return makeError(st.error());
+  auto creds = providers::loadAwsCredentials(providers::processEnv());
+  if (!creds) {
+    return makeError(fmt::format("the bedrock upstream needs AWS credentials: {}", creds.error()));
+  }
+  providers::AwsSigning signing;
+  signing.credentials = creds->keys;
+  signing.default_region = s.region.empty() ? aws_region : s.region;
+  o.aws_signing = std::move(signing);
+  o.models = s.models;
+  o.default_max_tokens = s.default_max_tokens;
+  spdlog::info("bedrock upstream: {}, AWS credentials from {}",
+               s.endpoint.empty() ? "https://bedrock-runtime.REGION.amazonaws.com" : s.endpoint,
+               creds->source);
+  std::unique_ptr<providers::Provider> p =
+      std::make_unique<providers::HttpUpstream>(std::move(o), providers::bedrockWireFormat());
+  return p;
+}
+
+// Whether config.json sends any call to `provider` (profiles added later with the CLI may too,
+// but their upstream must then already be running).
+bool configUses(const config::Config& c, std::string_view provider) {
+  if (c.default_provider == provider) return true;
+  for (const auto& p : c.profiles) {
+    if (p.provider == provider) return true;
+  }
+  return false;
 }
 
 bool splitHostPort(const std::string& listen, std::string& host, uint16_t& port) {
@@ -144,6 +194,15 @@ int runServe(const ServeOptions& o) {
       return kExitBadInput;
     }
     upstreams["anthropic"] = std::move(*p);
+  }
+  if (settings.bedrock || configUses(*cfg, "bedrock")) {
+    auto p = makeBedrockUpstream(settings.bedrock.value_or(config::BedrockUpstreamSettings{}),
+                                 cfg->aws_region);
+    if (!p) {
+      printError(p.error());
+      return kExitBadInput;
+    }
+    upstreams["bedrock"] = std::move(*p);
   }
   auto st = openStoreOrReport(*cfg, /*must_exist=*/true, code);
   if (!st) return code;
@@ -285,9 +344,12 @@ void addServeCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->footer(
       "\nUpstreams are set in config.json: \"upstreams\": {\"openai\": {\"base_url\": …, "
-      "\"api_key_env\": …}, \"anthropic\": {…}, \"sim\": {…}}, with each profile's \"provider\" "
-      "(else \"default_provider\"); limits, threads, drain and durability under \"server\". "
-      "Flags override the config. See README.md, \"Upstreams\".");
+      "\"api_key_env\": …}, \"anthropic\": {…}, \"bedrock\": {\"region\": …, \"endpoint\": …}, "
+      "\"sim\": {…}}, with each profile's \"provider\" (else \"default_provider\"). Bedrock "
+      "calls are SigV4-signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, "
+      "else ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE). Limits, threads, "
+      "drain and durability under \"server\". Flags override the config. See README.md, "
+      "\"Upstreams\".");
   cmd->callback([o, &exit_code] { exit_code = runServe(*o); });
 }
 

@@ -307,6 +307,11 @@ Config parseConfig(std::string_view text, const std::string& path, Diagnostics& 
       (*up)->ca_file = (dir / (*up)->ca_file).string();
     }
   }
+  if (auto& b = c.serve.bedrock;
+      b && !b->ca_file.empty() && std::filesystem::path(b->ca_file).is_relative()) {
+    b->ca_file = (dir / b->ca_file).string();
+  }
+  if (auto& b = c.serve.bedrock; b && b->region.empty()) b->region = c.aws_region;
   return c;
 }
 

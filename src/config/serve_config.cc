@@ -135,40 +135,84 @@ class SettingsParser {
     std::string path = jsonPathKey("upstreams", name);
     HttpUpstreamSettings s;
     if (auto url = r_.stringMember(*o, path, "base_url", true)) {
-      if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
-        r_.diags().error(jsonPathKey(path, "base_url"),
-                         fmt::format("{} must start with http:// or https://", jsonQuote(*url)));
-      }
+      httpUrl(path, "base_url", *url);
       s.base_url = *url;
     }
     s.api_key_env = r_.stringMember(*o, path, "api_key_env", false).value_or("");
     s.ca_file = r_.stringMember(*o, path, "ca_file", false).value_or("");
     integer(*o, path, "max_idle_connections", 0, 100'000, s.max_idle_connections);
     integer(*o, path, "default_max_tokens", 1, 10'000'000, s.default_max_tokens);
+    timeouts(*o, path, s.timeouts);
+    models(*o, path, s.models);
+    out = std::move(s);
+  }
+
+  void bedrock(const json::object& ups, std::optional<BedrockUpstreamSettings>& out) {
+    const json::object* o = section(ups, "upstreams", "bedrock",
+                                    {"endpoint", "region", "timeouts_ms", "models", "ca_file",
+                                     "max_idle_connections", "default_max_tokens"});
+    if (!o) return;
+    const std::string path = "upstreams.bedrock";
+    BedrockUpstreamSettings s;
+    if (auto url = r_.stringMember(*o, path, "endpoint", false)) {
+      httpUrl(path, "endpoint", *url);
+      s.endpoint = *url;
+    }
+    if (auto region = r_.stringMember(*o, path, "region", false)) {
+      bool ok = !region->empty();
+      for (char c : *region) {
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+      }
+      if (!ok) {
+        r_.diags().error(
+            jsonPathKey(path, "region"),
+            fmt::format("{} is not an AWS region (like \"us-east-1\")", jsonQuote(*region)));
+      }
+      s.region = *region;
+    }
+    s.ca_file = r_.stringMember(*o, path, "ca_file", false).value_or("");
+    integer(*o, path, "max_idle_connections", 0, 100'000, s.max_idle_connections);
+    integer(*o, path, "default_max_tokens", 1, 10'000'000, s.default_max_tokens);
+    timeouts(*o, path, s.timeouts);
+    models(*o, path, s.models);
+    out = std::move(s);
+  }
+
+  void httpUrl(const std::string& path, std::string_view key, const std::string& url) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      r_.diags().error(jsonPathKey(path, key),
+                       fmt::format("{} must start with http:// or https://", jsonQuote(url)));
+    }
+  }
+
+  void timeouts(const json::object& o, const std::string& path, UpstreamTimeoutSettings& out) {
     std::string tpath = jsonPathKey(path, "timeouts_ms");
     if (const json::object* t =
-            section(*o, path, "timeouts_ms", {"connect", "first_byte", "idle", "total"})) {
+            section(o, path, "timeouts_ms", {"connect", "first_byte", "idle", "total"})) {
       constexpr int64_t kDay = 86'400'000;
-      integer(*t, tpath, "connect", 1, kDay, s.timeouts.connect_ms);
-      integer(*t, tpath, "first_byte", 1, kDay, s.timeouts.first_byte_ms);
-      integer(*t, tpath, "idle", 1, kDay, s.timeouts.idle_ms);
-      integer(*t, tpath, "total", 1, kDay, s.timeouts.total_ms);
+      integer(*t, tpath, "connect", 1, kDay, out.connect_ms);
+      integer(*t, tpath, "first_byte", 1, kDay, out.first_byte_ms);
+      integer(*t, tpath, "idle", 1, kDay, out.idle_ms);
+      integer(*t, tpath, "total", 1, kDay, out.total_ms);
     }
-    if (const json::value* m = r_.member(*o, path, "models", false)) {
-      std::string mpath = jsonPathKey(path, "models");
-      if (const json::object* models = r_.asObject(*m, mpath)) {
-        for (const auto& kv : *models) {
-          if (auto target = r_.asString(kv.value(), jsonPathKey(mpath, kv.key()))) {
-            if (target->empty()) {
-              r_.diags().error(jsonPathKey(mpath, kv.key()), "must not be empty");
-            } else {
-              s.models.emplace(std::string(kv.key()), *target);
-            }
-          }
+  }
+
+  void models(const json::object& o, const std::string& path,
+              std::map<std::string, std::string, std::less<>>& out) {
+    const json::value* m = r_.member(o, path, "models", false);
+    if (!m) return;
+    std::string mpath = jsonPathKey(path, "models");
+    const json::object* models = r_.asObject(*m, mpath);
+    if (!models) return;
+    for (const auto& kv : *models) {
+      if (auto target = r_.asString(kv.value(), jsonPathKey(mpath, kv.key()))) {
+        if (target->empty()) {
+          r_.diags().error(jsonPathKey(mpath, kv.key()), "must not be empty");
+        } else {
+          out.emplace(std::string(kv.key()), *target);
         }
       }
     }
-    out = std::move(s);
   }
 
  private:
@@ -180,10 +224,12 @@ class SettingsParser {
 void parseServeSettings(JsonReader& reader, const json::object& root, ServeSettings& out) {
   SettingsParser p(reader);
   p.server(root, out.server);
-  if (const json::object* ups = p.section(root, "", "upstreams", {"sim", "openai", "anthropic"})) {
+  if (const json::object* ups =
+          p.section(root, "", "upstreams", {"sim", "openai", "anthropic", "bedrock"})) {
     p.sim(*ups, out.sim);
     p.http(*ups, "openai", out.openai);
     p.http(*ups, "anthropic", out.anthropic);
+    p.bedrock(*ups, out.bedrock);
   }
   if (auto u = p.choice(root, "", "unpriced_models", {"refuse", "allow_and_flag"})) {
     out.allow_unpriced = *u == "allow_and_flag";

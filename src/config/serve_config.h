@@ -1,6 +1,6 @@
 #pragma once
 // costgate's own config.json keys for `costgate serve`: "server" (limits, threads, drain,
-// durability, the loopback-only open mode), "upstreams" (sim, openai, anthropic) and
+// durability, the loopback-only open mode), "upstreams" (sim, openai, anthropic, bedrock) and
 // "unpriced_models". Every key is optional; unknown keys inside these objects are errors, so a
 // typo is never silently ignored.
 
@@ -49,11 +49,26 @@ struct HttpUpstreamSettings {
   int64_t default_max_tokens = 4096;
 };
 
+// "upstreams": {"bedrock": {...}}. Every key is optional; credentials come from the environment
+// or the shared credentials file, never from config.json.
+struct BedrockUpstreamSettings {
+  // "" for AWS's own endpoint in the call's region, https://bedrock-runtime.REGION.amazonaws.com;
+  // else one base URL for every region (a VPC endpoint, a test server).
+  std::string endpoint;
+  std::string region;  // signing region of a call without one; "" for the config's aws_region
+  UpstreamTimeoutSettings timeouts;
+  std::map<std::string, std::string, std::less<>> models;  // profile model -> Bedrock model id
+  std::string ca_file;
+  int64_t max_idle_connections = 64;
+  int64_t default_max_tokens = 4096;
+};
+
 struct ServeSettings {
   ServerSettings server;
   SimSettings sim;
   std::optional<HttpUpstreamSettings> openai;
   std::optional<HttpUpstreamSettings> anthropic;
+  std::optional<BedrockUpstreamSettings> bedrock;
   bool allow_unpriced = false;  // "unpriced_models": "refuse" (default) | "allow_and_flag"
 };
 

@@ -46,6 +46,7 @@ TEST(ServeConfigTest, DefaultsWhenNothingIsSet) {
   EXPECT_EQ(s.sim.time_to_first_token_ms, 0);
   EXPECT_FALSE(s.openai);
   EXPECT_FALSE(s.anthropic);
+  EXPECT_FALSE(s.bedrock);
   EXPECT_FALSE(s.allow_unpriced);
 }
 
@@ -117,12 +118,67 @@ TEST(ServeConfigTest, PreciseErrors) {
                 .errors,
             Strings({"config.json: upstreams.openai.timeouts_ms.connect: must be a whole number "
                      "from 1 to 86400000, got 0"}));
-  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {}},)").errors,
-            Strings({"config.json: upstreams.bedrock: unknown key (expected one of: sim, openai, "
-                     "anthropic)"}));
+  EXPECT_EQ(parseWith(R"("upstreams": {"vertex": {}},)").errors,
+            Strings({"config.json: upstreams.vertex: unknown key (expected one of: sim, openai, "
+                     "anthropic, bedrock)"}));
   EXPECT_EQ(parseWith(R"("unpriced_models": "free",)").errors,
             Strings({R"(config.json: unpriced_models: "free" is not one of "refuse" or )"
                      R"("allow_and_flag")"}));
+}
+
+TEST(ServeConfigTest, BedrockDefaultsToAwsInTheConfigsRegion) {
+  Parsed p = parseWith(R"("upstreams": {"bedrock": {}},)");
+  ASSERT_EQ(p.errors, Strings{});
+  ASSERT_TRUE(p.config.serve.bedrock);
+  const BedrockUpstreamSettings& b = *p.config.serve.bedrock;
+  EXPECT_EQ(b.endpoint, "") << "AWS's regional endpoint";
+  EXPECT_EQ(b.region, "us-west-2") << "the config's aws_region";
+  EXPECT_EQ(b.timeouts.connect_ms, 5'000);
+  EXPECT_EQ(b.timeouts.total_ms, 600'000);
+  EXPECT_EQ(b.models.size(), 0u);
+  EXPECT_EQ(b.ca_file, "");
+  EXPECT_EQ(b.max_idle_connections, 64);
+  EXPECT_EQ(b.default_max_tokens, 4096);
+  EXPECT_EQ(parseWith("", "bedrock").errors, Strings{})
+      << "a profile may use bedrock without an upstreams.bedrock section (defaults apply)";
+}
+
+TEST(ServeConfigTest, BedrockReadsEveryKey) {
+  Parsed p = parseWith(R"("upstreams": {"bedrock": {
+      "endpoint": "http://127.0.0.1:9001", "region": "eu-central-1",
+      "timeouts_ms": {"connect": 100, "first_byte": 200, "idle": 300, "total": 400},
+      "models": {"m": "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.m"},
+      "ca_file": "ca.pem", "max_idle_connections": 2, "default_max_tokens": 512}},)");
+  ASSERT_EQ(p.errors, Strings{});
+  const BedrockUpstreamSettings& b = *p.config.serve.bedrock;
+  EXPECT_EQ(b.endpoint, "http://127.0.0.1:9001");
+  EXPECT_EQ(b.region, "eu-central-1");
+  EXPECT_EQ(b.timeouts.connect_ms, 100);
+  EXPECT_EQ(b.timeouts.first_byte_ms, 200);
+  EXPECT_EQ(b.timeouts.idle_ms, 300);
+  EXPECT_EQ(b.timeouts.total_ms, 400);
+  EXPECT_EQ(b.models.at("m"), "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.m");
+  EXPECT_EQ(b.ca_file, "/etc/costgate/ca.pem");
+  EXPECT_EQ(b.max_idle_connections, 2);
+  EXPECT_EQ(b.default_max_tokens, 512);
+}
+
+TEST(ServeConfigTest, BedrockPreciseErrors) {
+  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"base_url": "http://h"}},)").errors,
+            Strings({"config.json: upstreams.bedrock.base_url: unknown key (expected one of: "
+                     "endpoint, region, timeouts_ms, models, ca_file, max_idle_connections, "
+                     "default_max_tokens)"}));
+  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"endpoint": "bedrock.local"}},)").errors,
+            Strings({R"(config.json: upstreams.bedrock.endpoint: "bedrock.local" must start )"
+                     "with http:// or https://"}));
+  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"region": "US West"}},)").errors,
+            Strings({R"(config.json: upstreams.bedrock.region: "US West" is not an AWS region )"
+                     R"((like "us-east-1"))"}));
+  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"timeouts_ms": {"idle": -1}}},)").errors,
+            Strings({"config.json: upstreams.bedrock.timeouts_ms.idle: must be a whole number "
+                     "from 1 to 86400000, got -1"}));
+  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"models": {"m": ""}}},)").errors,
+            Strings({"config.json: upstreams.bedrock.models.m: must not be empty"}));
 }
 
 TEST(ServeConfigTest, AnHttpUpstreamInUseMustBeConfigured) {

@@ -455,23 +455,41 @@ asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client, asio::
 
 }  // namespace
 
-asio::awaitable<ClientResult> HttpClient::send(const Request& request) {
+namespace {
+
+// `request` in Beast's form: target, headers (Host among them) and body, keep-alive.
+bhttp::request<bhttp::string_body> toBeast(const Request& request) {
+  bhttp::request<bhttp::string_body> req;
+  req.method_string(request.method);
+  req.target(request.target);
+  req.version(11);
+  for (const auto& [name, value] : request.headers.items()) req.insert(name, value);
+  req.body() = request.body;
+  req.keep_alive(true);
+  req.prepare_payload();
+  return req;
+}
+
+}  // namespace
+
+asio::awaitable<ClientResult> HttpClient::send(const Request& request,
+                                               const BeforeSend* before_send) {
   Impl& client = *impl_;
   const ClientOptions& o = client.opts;
   auto ex = co_await asio::this_coro::executor;
   const auto deadline = SteadyClock::now() + o.timeouts.total;
 
-  bhttp::request<bhttp::string_body> req;
-  req.method_string(request.method);
-  req.target(o.base.path + request.target);
-  req.version(11);
+  // The request as written: the base path before the target, Host first.
+  Request wire;
+  wire.method = request.method;
+  wire.target = o.base.path + request.target;
   bool default_port = o.base.port == (o.base.tls ? 443 : 80);
-  req.set(bhttp::field::host,
-          default_port ? o.base.host : o.base.host + ":" + std::to_string(o.base.port));
-  for (const auto& [name, value] : request.headers.items()) req.insert(name, value);
-  req.body() = request.body;
-  req.keep_alive(true);
-  req.prepare_payload();
+  wire.headers.add("Host",
+                   default_port ? o.base.host : o.base.host + ":" + std::to_string(o.base.port));
+  for (const auto& [name, value] : request.headers.items()) wire.headers.add(name, value);
+  wire.body = request.body;
+  bhttp::request<bhttp::string_body> req;
+  if (!before_send) req = toBeast(wire);
 
   ClientResult result;
   ClientError& error = result.error;
@@ -491,6 +509,11 @@ asio::awaitable<ClientResult> HttpClient::send(const Request& request) {
       }
       ++client.opened;
       conn = std::move(fresh);
+    }
+    if (before_send) {  // once the connection is ready: the signature is as fresh as it can be
+      Request attempt_request = wire;
+      (*before_send)(attempt_request);
+      req = toBeast(attempt_request);
     }
     Stage stage = Stage::kFirstByte;
     conn->lowest().expires_after(budget(o.timeouts.first_byte, deadline, stage));

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,11 @@ struct ClientStats {
   uint64_t retries = 0;
 };
 
+// Called with the request exactly as it will be written (target with the base path, `host` in
+// its headers) just before each attempt to send it, so a signature over it is made per attempt.
+// Content-Length and Connection are added after it and must not be signed.
+using BeforeSend = std::function<void(Request& request)>;
+
 class HttpClient {
  public:
   explicit HttpClient(ClientOptions options);
@@ -109,8 +115,10 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Sends `request` (its target is appended to the base path; Host, Content-Length and
-  // Connection are set here) and reads the response's status line and headers.
-  boost::asio::awaitable<ClientResult> send(const Request& request);
+  // Connection are set here) and reads the response's status line and headers. `before_send`,
+  // when given, must outlive the call.
+  boost::asio::awaitable<ClientResult> send(const Request& request,
+                                            const BeforeSend* before_send = nullptr);
 
   // Closes the pooled connections. Call before the io_contexts they belong to are destroyed.
   void closeIdle();

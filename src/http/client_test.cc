@@ -147,15 +147,16 @@ class ClientTest : public ::testing::Test {
   }
 
   // One POST through `client`, read to the end, on a real io_context.
-  Seen call(HttpClient& client, std::string target = "/x") {
-    auto run = [&client, target]() -> asio::awaitable<Seen> {
+  Seen call(HttpClient& client, std::string target = "/x",
+            const BeforeSend* before_send = nullptr) {
+    auto run = [&client, target, before_send]() -> asio::awaitable<Seen> {
       Seen seen;
       Request req;
       req.method = "POST";
       req.target = target;
       req.headers.add("content-type", "application/json");
       req.body = R"({"hello":"upstream"})";
-      ClientResult r = co_await client.send(req);
+      ClientResult r = co_await client.send(req, before_send);
       if (!r.ok()) {
         seen.error = r.error;
         co_return seen;
@@ -244,6 +245,38 @@ TEST_F(ClientTest, SendsToTheBasePathAndReusesOneConnection) {
   EXPECT_NE(requests[0].find(fmt::format("Host: 127.0.0.1:{}\r\n", up.port())),
             std::string::npos);
   EXPECT_NE(requests[0].find("\r\n\r\n{\"hello\":\"upstream\"}"), std::string::npos);
+}
+
+TEST_F(ClientTest, BeforeSendSeesTheRequestAsWrittenAndMayAddHeaders) {
+  std::mutex mu;
+  std::vector<std::string> requests;
+  ScriptedUpstream up([&](int fd, int, const std::string& req) {
+    {
+      std::lock_guard lock(mu);
+      requests.push_back(req);
+    }
+    writeAll(fd, okResponse("ok"));
+    return true;
+  });
+  HttpClient client(options(up.port()));
+  std::vector<std::string> seen_targets, seen_hosts;
+  BeforeSend hook = [&](Request& r) {
+    seen_targets.push_back(r.target);
+    seen_hosts.push_back(std::string(r.headers.get("host")));
+    r.headers.add("x-attempt", std::to_string(seen_targets.size()));
+  };
+  ASSERT_TRUE(call(client, "/model/a%3Ab/converse", &hook).ok);
+  ASSERT_TRUE(call(client, "/model/a%3Ab/converse", &hook).ok);
+  EXPECT_EQ(seen_targets,
+            std::vector<std::string>({"/base/model/a%3Ab/converse", "/base/model/a%3Ab/converse"}));
+  std::string host = fmt::format("127.0.0.1:{}", up.port());
+  EXPECT_EQ(seen_hosts, std::vector<std::string>({host, host}));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].rfind("POST /base/model/a%3Ab/converse HTTP/1.1\r\n", 0), 0u);
+  EXPECT_NE(requests[0].find("x-attempt: 1\r\n"), std::string::npos) << requests[0];
+  EXPECT_NE(requests[1].find("x-attempt: 2\r\n"), std::string::npos) << requests[1];
+  EXPECT_EQ(requests[1].find("Host:"), requests[1].rfind("Host:")) << "one Host header";
 }
 
 TEST_F(ClientTest, ReadsAChunkedBodyPieceByPiece) {

@@ -59,7 +59,7 @@ std::string errorMessageOf(const json::object& o) {
 
 class AnthropicWire final : public WireFormat {
  public:
-  std::string path() const override { return "/v1/messages"; }
+  std::string path(std::string_view, bool) const override { return "/v1/messages"; }
 
   void addHeaders(http::Headers& headers, const std::string& api_key) const override {
     if (!api_key.empty()) headers.add("x-api-key", api_key);

@@ -40,28 +40,132 @@ pricing::Usage estimateUsage(const chat::ChatRequest& request, const StreamState
   return u;
 }
 
-}  // namespace
-
-HttpUpstream::HttpUpstream(HttpUpstreamOptions options, std::unique_ptr<WireFormat> wire)
-    : options_(std::move(options)), wire_(std::move(wire)), client_(options_.client) {}
-
-http::Request HttpUpstream::buildRequest(const UpstreamCall& call) const {
-  http::Request req;
-  req.method = "POST";
-  req.target = wire_->path();
-  req.headers.add("content-type", "application/json");
-  req.headers.add("accept", call.request->stream ? "text/event-stream" : "application/json");
-  req.headers.add("user-agent", "costgate");
-  wire_->addHeaders(req.headers, options_.api_key);
-  auto mapped = options_.models.find(call.model_id);
-  const std::string& model = mapped == options_.models.end() ? call.model_id : mapped->second;
-  req.body = wire_->encodeRequest(*call.request, model, options_.default_max_tokens);
-  return req;
+// A region as it may appear in a host name: lower-case letters, digits and '-'.
+bool validRegion(std::string_view r) {
+  if (r.empty() || r.size() > 32) return false;
+  for (char c : r) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
 }
 
-chat::CallError HttpUpstream::failure(const http::ClientError& e) const {
-  std::string where = fmt::format("upstream {} ({})", options_.name,
-                                  options_.client.base.text());
+}  // namespace
+
+Status WireFormat::onEvent(const http::SseEvent&, StreamState&) const {
+  return makeError("this upstream's streams are AWS event streams, not server-sent events");
+}
+
+Status WireFormat::onMessage(const http::EventStreamMessage&, StreamState&) const {
+  return makeError("this upstream's streams are server-sent events, not AWS event streams");
+}
+
+std::string encodePathSegment(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+HttpUpstream::HttpUpstream(HttpUpstreamOptions options, std::unique_ptr<WireFormat> wire)
+    : options_(std::move(options)), wire_(std::move(wire)) {
+  if (options_.regional_endpoint.empty()) {
+    auto client = std::make_unique<http::HttpClient>(options_.client);
+    fixed_client_ = client.get();
+    std::lock_guard lock(clients_mu_);
+    clients_.emplace(options_.client.base.text(), std::move(client));
+  }
+}
+
+void HttpUpstream::shutdown() {
+  std::lock_guard lock(clients_mu_);
+  for (auto& [endpoint, client] : clients_) client->closeIdle();
+}
+
+http::ClientStats HttpUpstream::stats() const {
+  http::ClientStats sum;
+  std::lock_guard lock(clients_mu_);
+  for (const auto& [endpoint, client] : clients_) {
+    http::ClientStats s = client->stats();
+    sum.connections_opened += s.connections_opened;
+    sum.connections_reused += s.connections_reused;
+    sum.retries += s.retries;
+  }
+  return sum;
+}
+
+http::HttpClient& HttpUpstream::clientFor(const std::string& endpoint, const http::Url& url) {
+  std::lock_guard lock(clients_mu_);
+  auto it = clients_.find(endpoint);
+  if (it == clients_.end()) {
+    http::ClientOptions o = options_.client;
+    o.base = url;
+    it = clients_.emplace(endpoint, std::make_unique<http::HttpClient>(std::move(o))).first;
+  }
+  return *it->second;
+}
+
+Result<HttpUpstream::Prepared> HttpUpstream::prepare(const UpstreamCall& call) {
+  Prepared p;
+  p.region = call.region;
+  if (p.region.empty() && options_.aws_signing) p.region = options_.aws_signing->default_region;
+  if (fixed_client_) {
+    p.client = fixed_client_;
+  } else {
+    if (!validRegion(p.region)) {
+      return makeError(fmt::format("no endpoint for region {}", jsonQuote(p.region)));
+    }
+    std::string endpoint = options_.regional_endpoint;
+    for (size_t at; (at = endpoint.find("{region}")) != std::string::npos;) {
+      endpoint.replace(at, 8, p.region);
+    }
+    auto url = http::parseBaseUrl(endpoint);
+    if (!url) return makeError(url.error());
+    p.client = &clientFor(endpoint, *url);
+  }
+  auto mapped = options_.models.find(call.model_id);
+  p.model = mapped == options_.models.end() ? call.model_id : mapped->second;
+  http::Request& req = p.request;
+  req.method = "POST";
+  req.target = wire_->path(p.model, call.request->stream);
+  req.headers.add("content-type", "application/json");
+  req.headers.add("accept", wire_->accept(call.request->stream));
+  req.headers.add("user-agent", "costgate");
+  wire_->addHeaders(req.headers, options_.api_key);
+  req.body = wire_->encodeRequest(*call.request, p.model, options_.default_max_tokens);
+  if (options_.aws_signing) {
+    if (p.region.empty()) return makeError("no region to sign for");
+    const AwsSigning* signing = &*options_.aws_signing;
+    p.sign = [signing, region = p.region](http::Request& r) {
+      identity::SigV4Request s;
+      s.method = r.method;
+      size_t q = r.target.find('?');
+      s.path = r.target.substr(0, q);
+      if (q != std::string::npos) s.query = r.target.substr(q + 1);
+      s.headers = r.headers.items();
+      s.body = r.body;
+      identity::signSigV4(s, signing->credentials, region, signing->service, signing->clock->now());
+      http::Headers signed_headers;
+      for (auto& [name, value] : s.headers) signed_headers.add(std::move(name), std::move(value));
+      r.headers = std::move(signed_headers);
+    };
+  }
+  return p;
+}
+
+chat::CallError HttpUpstream::failure(const http::ClientError& e,
+                                      const http::HttpClient& client) const {
+  std::string where = fmt::format("upstream {} ({})", options_.name, client.options().base.text());
   switch (e.kind) {
     case http::ClientFailure::kUnreachable:
       return {502, "upstream_unreachable", fmt::format("{}: {}", where, e.message)};
@@ -75,12 +179,15 @@ chat::CallError HttpUpstream::failure(const http::ClientError& e) const {
   return {502, "upstream_bad_response", fmt::format("{}: {}", where, e.message)};
 }
 
-chat::CallError HttpUpstream::statusError(int status, std::string_view body) const {
+chat::CallError HttpUpstream::statusError(int status, const http::Headers& headers,
+                                          std::string_view body) const {
   std::string message = wire_->errorMessage(body);
   if (message.empty()) {
     message = std::string(body.substr(0, 200));
     if (message.empty()) message = "(no body)";
   }
+  std::string type = wire_->errorType(headers, body);
+  if (!type.empty()) message = type + ": " + message;
   return {status, "upstream_error",
           fmt::format("upstream {} answered {}: {}", options_.name, status, message)};
 }
@@ -88,21 +195,27 @@ chat::CallError HttpUpstream::statusError(int status, std::string_view body) con
 asio::awaitable<Outcome> HttpUpstream::complete(const UpstreamCall& call) {
   auto start = std::chrono::steady_clock::now();
   Outcome out;
-  http::Request req = buildRequest(call);
-  http::ClientResult sent = co_await client_.send(req);
+  Result<Prepared> prepared = prepare(call);
+  if (!prepared) {
+    out.error = {502, "upstream_unreachable",
+                 fmt::format("upstream {}: {}", options_.name, prepared.error())};
+    co_return out;
+  }
+  Prepared& p = *prepared;
+  http::ClientResult sent = co_await p.client->send(p.request, p.sign ? &p.sign : nullptr);
   if (!sent.ok()) {
-    out.error = failure(sent.error);
+    out.error = failure(sent.error, *p.client);
     co_return out;
   }
   http::Exchange& x = *sent.exchange;
   std::string body;
   bool whole = co_await x.readAll(body, x.status() >= 400 ? kMaxErrorBytes : kMaxAnswerBytes);
   if (x.status() >= 400) {
-    out.error = statusError(x.status(), body);
+    out.error = statusError(x.status(), x.headers(), body);
     co_return out;
   }
   if (!whole) {
-    out.error = failure(*x.error());
+    out.error = failure(*x.error(), *p.client);
     co_return out;
   }
   auto decoded = wire_->decodeResponse(body);
@@ -113,6 +226,7 @@ asio::awaitable<Outcome> HttpUpstream::complete(const UpstreamCall& call) {
     co_return out;
   }
   out.response = std::move(*decoded);
+  if (out.response->model.empty()) out.response->model = p.model;
   out.response->latency_ms = msSince(start);
   co_return out;
 }
@@ -120,23 +234,32 @@ asio::awaitable<Outcome> HttpUpstream::complete(const UpstreamCall& call) {
 asio::awaitable<Outcome> HttpUpstream::stream(const UpstreamCall& call, StreamSink& sink) {
   auto start = std::chrono::steady_clock::now();
   Outcome out;
-  http::Request req = buildRequest(call);
-  http::ClientResult sent = co_await client_.send(req);
+  Result<Prepared> prepared = prepare(call);
+  if (!prepared) {
+    out.error = {502, "upstream_unreachable",
+                 fmt::format("upstream {}: {}", options_.name, prepared.error())};
+    co_return out;
+  }
+  Prepared& p = *prepared;
+  http::ClientResult sent = co_await p.client->send(p.request, p.sign ? &p.sign : nullptr);
   if (!sent.ok()) {
-    out.error = failure(sent.error);
+    out.error = failure(sent.error, *p.client);
     co_return out;
   }
   http::Exchange& x = *sent.exchange;
   if (x.status() >= 400) {
     std::string body;
     co_await x.readAll(body, kMaxErrorBytes);
-    out.error = statusError(x.status(), body);
+    out.error = statusError(x.status(), x.headers(), body);
     co_return out;
   }
 
-  http::SseReader reader;
+  const bool framed = wire_->streamFraming() == StreamFraming::kEventStream;
+  http::SseReader sse;
+  http::EventStreamReader frames;
   StreamState state;
   std::vector<http::SseEvent> events;
+  std::vector<http::EventStreamMessage> messages;
   std::string piece, text;
   size_t deltas = 0;
   bool started = false, connected = true;
@@ -145,7 +268,7 @@ asio::awaitable<Outcome> HttpUpstream::stream(const UpstreamCall& call, StreamSi
     bool more = co_await x.read(piece);
     if (!more) {
       if (x.error()) {
-        broken = failure(*x.error());
+        broken = failure(*x.error(), *p.client);
       } else {
         broken = chat::CallError{502, "upstream_bad_response",
                                  fmt::format("upstream {} ended the stream before its end "
@@ -155,10 +278,21 @@ asio::awaitable<Outcome> HttpUpstream::stream(const UpstreamCall& call, StreamSi
       break;
     }
     events.clear();
-    reader.feed(piece, events);
-    for (const http::SseEvent& e : events) {
+    messages.clear();
+    // Messages before a corrupt one are taken; the stream cannot go on past it.
+    std::string corrupt;
+    size_t count = 0;
+    if (framed) {
+      Status fed = frames.feed(piece, messages);
+      if (!fed) corrupt = fed.error();
+      count = messages.size();
+    } else {
+      sse.feed(piece, events);
+      count = events.size();
+    }
+    for (size_t i = 0; i < count; ++i) {
       state.deltas.clear();
-      Status s = wire_->onEvent(e, state);
+      Status s = framed ? wire_->onMessage(messages[i], state) : wire_->onEvent(events[i], state);
       if (!s) {
         broken = chat::CallError{502, "upstream_bad_response",
                                  fmt::format("upstream {} sent a stream event costgate cannot "
@@ -179,6 +313,11 @@ asio::awaitable<Outcome> HttpUpstream::stream(const UpstreamCall& call, StreamSi
         if (connected) connected = co_await sink.onDelta(d);
       }
       if (state.finished || state.upstream_error) break;
+    }
+    if (!broken && !state.finished && !state.upstream_error && !corrupt.empty()) {
+      broken = chat::CallError{
+          502, "upstream_bad_response",
+          fmt::format("upstream {} sent a corrupt event stream: {}", options_.name, corrupt)};
     }
   }
   if (!broken && state.upstream_error) broken = state.upstream_error;
@@ -202,7 +341,7 @@ asio::awaitable<Outcome> HttpUpstream::stream(const UpstreamCall& call, StreamSi
   }
   chat::ChatResponse r;
   r.id = state.id;
-  r.model = state.model;
+  r.model = state.model.empty() ? p.model : state.model;
   r.text = std::move(text);
   r.stop_reason = state.stop_reason;
   if (state.usage_final) {

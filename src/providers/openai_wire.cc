@@ -46,7 +46,7 @@ bool readUsage(const json::value* v, pricing::Usage& u) {
 
 class OpenAiWire final : public WireFormat {
  public:
-  std::string path() const override { return "/chat/completions"; }
+  std::string path(std::string_view, bool) const override { return "/chat/completions"; }
 
   void addHeaders(http::Headers& headers, const std::string& api_key) const override {
     if (!api_key.empty()) headers.add("authorization", "Bearer " + api_key);

@@ -43,7 +43,7 @@ StreamState streamOf(const WireFormat& wire, std::string_view sse, std::string& 
 
 TEST(OpenAiWireTest, EncodesEveryTranslatedField) {
   auto wire = openAiWireFormat();
-  EXPECT_EQ(wire->path(), "/chat/completions");
+  EXPECT_EQ(wire->path("gpt-4o-mini", false), "/chat/completions");
   json::value v = json::parse(wire->encodeRequest(sampleRequest(), "gpt-4o-mini", 4096));
   EXPECT_EQ(v, json::parse(R"({"model":"gpt-4o-mini","messages":[
       {"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},
@@ -128,7 +128,7 @@ TEST(OpenAiWireTest, ErrorsInBodiesAndStreams) {
 
 TEST(AnthropicWireTest, EncodesEveryTranslatedFieldAndAlwaysMaxTokens) {
   auto wire = anthropicWireFormat();
-  EXPECT_EQ(wire->path(), "/v1/messages");
+  EXPECT_EQ(wire->path("claude-3-haiku", true), "/v1/messages");
   json::value v = json::parse(wire->encodeRequest(sampleRequest(), "claude-3-haiku", 4096));
   EXPECT_EQ(v, json::parse(R"({"model":"claude-3-haiku","max_tokens":50,"system":"Be brief.",
       "messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"},
