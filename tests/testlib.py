@@ -1,7 +1,8 @@
 """Shared helpers of the end-to-end tests (cli_test.py, gateway_test.py, upstream_test.py,
 crash_test.py): the environment check, exact prices from models.json, HTTP calls and their
 answers, a workspace (a temporary copy of examples/ set up with keys), a running
-`costgate serve`, and a unittest base class with the gateway's assertions.
+`costgate serve`, the fake Bedrock (tests/sdk/fake_bedrock.mjs) as a child process, and a
+unittest base class with the gateway's assertions.
 
 Environment: COSTGATE_BIN (the costgate binary, required) and COSTGATE_EXAMPLES (default: the
 examples/ folder beside tests/). Standard library only.
@@ -423,6 +424,77 @@ class Server:
                                  % (self.proc.returncode,
                                     ", then the request failed with %r" % cause if cause else "",
                                     self.log_text()[-4000:]))
+
+
+class FakeBedrock:
+    """tests/sdk/fake_bedrock.mjs (runtime and control plane, verifying every SigV4 signature
+    with @smithy/signature-v4) as a child process on a free loopback port, for the credentials
+    given. requests() lists what it received (path, modelId, signature verdict, status...);
+    profiles() the inference profiles it holds. Needs node and tests/sdk/node_modules."""
+
+    SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk", "fake_bedrock.mjs")
+
+    def __init__(self, access_key_id="AKIDFAKEBEDROCK00001",
+                 secret_access_key="fake/bedrock/secret/key/for/tests/000001",
+                 region=REGION, account_id="123456789012", session_token=None):
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.region = region
+        self.account_id = account_id
+        self.session_token = session_token
+        args = [os.environ.get("COSTGATE_NODE", "node"), self.SCRIPT, "--port", "0",
+                "--access-key-id", access_key_id, "--secret-access-key", secret_access_key,
+                "--region", region, "--account-id", account_id]
+        if session_token:
+            args += ["--session-token", session_token]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("fake_bedrock.mjs did not start: " + self.proc.stderr.read())
+        self.port = json.loads(line)["port"]
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def env(self):
+        """The AWS_* variables that make costgate sign for this fake."""
+        e = {"AWS_ACCESS_KEY_ID": self.access_key_id,
+             "AWS_SECRET_ACCESS_KEY": self.secret_access_key}
+        if self.session_token:
+            e["AWS_SESSION_TOKEN"] = self.session_token
+        return e
+
+    def _get(self, path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            conn.request("GET", path)
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+
+    def requests(self):
+        return self._get("/__fake/requests")["requests"]
+
+    def profiles(self):
+        return self._get("/__fake/profiles")
+
+    def reset(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            conn.request("POST", "/__fake/reset")
+            conn.getresponse().read()
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
 def child_env(changes):
