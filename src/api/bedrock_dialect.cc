@@ -125,19 +125,11 @@ class BedrockDialect final : public Dialect {
 
   std::string encodeResponse(const chat::ChatResponse& r, const chat::CallInfo& info,
                              const StreamContext& ctx) const override {
-    json::object block;
-    block["text"] = r.text;
-    json::object message;
-    message["role"] = "assistant";
-    message["content"] = json::array{std::move(block)};
     json::object output;
-    output["message"] = std::move(message);
+    output["message"] = converseMessage(r.text);
     json::object o;
     o["output"] = std::move(output);
-    o["stopReason"] = chat::stopReasonName(r.stop_reason);
-    o["usage"] = converseUsage(r.usage);
-    o["metrics"] = converseMetrics(r);
-    o["costgate"] = costgateInfo(info);
+    addConverseOutcome(o, r, info);
     return json::serialize(o);
   }
 
@@ -167,17 +159,11 @@ class BedrockDialect final : public Dialect {
 
   std::string streamEnd(const StreamContext& ctx, const chat::ChatResponse& r,
                         const chat::CallInfo& info) const override {
-    json::object block_stop;
-    block_stop["contentBlockIndex"] = 0;
-    json::object stop;
-    stop["stopReason"] = chat::stopReasonName(r.stop_reason);
-    json::object metadata;
-    metadata["usage"] = converseUsage(r.usage);
-    metadata["metrics"] = converseMetrics(r);
-    metadata["costgate"] = costgateInfo(info);
-    return http::eventMessage("contentBlockStop", json::serialize(block_stop)) +
-           http::eventMessage("messageStop", json::serialize(stop)) +
-           http::eventMessage("metadata", json::serialize(metadata));
+    std::string out;
+    for (const auto& [type, payload] : converseStreamEnd(r, info)) {
+      out += http::eventMessage(type, json::serialize(payload));
+    }
+    return out;
   }
 
   std::string streamError(const StreamContext& ctx, const chat::CallError& e) const override {

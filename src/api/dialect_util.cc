@@ -317,6 +317,39 @@ json::object converseMetrics(const chat::ChatResponse& r) {
   return o;
 }
 
+json::object converseMessage(std::string_view text) {
+  json::object block;
+  block["text"] = text;
+  json::object message;
+  message["role"] = "assistant";
+  message["content"] = json::array{std::move(block)};
+  return message;
+}
+
+void addConverseOutcome(json::object& o, const chat::ChatResponse& r, const chat::CallInfo& info) {
+  o["stopReason"] = chat::stopReasonName(r.stop_reason);
+  o["usage"] = converseUsage(r.usage);
+  o["metrics"] = converseMetrics(r);
+  o["costgate"] = costgateInfo(info);
+}
+
+std::vector<std::pair<const char*, json::object>> converseStreamEnd(const chat::ChatResponse& r,
+                                                                    const chat::CallInfo& info) {
+  json::object block_stop;
+  block_stop["contentBlockIndex"] = 0;
+  json::object stop;
+  stop["stopReason"] = chat::stopReasonName(r.stop_reason);
+  json::object metadata;
+  metadata["usage"] = converseUsage(r.usage);
+  metadata["metrics"] = converseMetrics(r);
+  metadata["costgate"] = costgateInfo(info);
+  std::vector<std::pair<const char*, json::object>> events;
+  events.emplace_back("contentBlockStop", std::move(block_stop));
+  events.emplace_back("messageStop", std::move(stop));
+  events.emplace_back("metadata", std::move(metadata));
+  return events;
+}
+
 bool readUserAssistantMessages(FieldReader& f, const json::array& msgs, chat::ChatRequest& req,
                                ContentTextReader text, std::string_view role_hint) {
   if (msgs.empty()) {

@@ -118,6 +118,18 @@ boost::json::object converseUsage(const pricing::Usage& u);
 // Converse's "metrics": {"latencyMs"}.
 boost::json::object converseMetrics(const chat::ChatResponse& r);
 
+// Converse's answer pieces, shared by the seed dialect (Converse's `output` at the top level,
+// its stream as SSE) and the Bedrock dialect (Converse itself, its stream as AWS event-stream
+// frames). The assistant message: {"role":"assistant","content":[{"text":…}]}.
+boost::json::object converseMessage(std::string_view text);
+// Adds stopReason, usage, metrics and costgate's call info to an answer object.
+void addConverseOutcome(boost::json::object& o, const chat::ChatResponse& r,
+                        const chat::CallInfo& info);
+// The closing events of a Converse stream, in order: contentBlockStop, messageStop and metadata
+// (usage, metrics, costgate's call info), as (event type, payload) pairs.
+std::vector<std::pair<const char*, boost::json::object>> converseStreamEnd(
+    const chat::ChatResponse& r, const chat::CallInfo& info);
+
 // Every input token: plain + cache read + cache write (what OpenAI's prompt_tokens counts).
 int64_t allInputTokens(const pricing::Usage& u);
 

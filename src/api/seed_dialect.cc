@@ -106,17 +106,9 @@ class SeedDialect final : public Dialect {
 
   std::string encodeResponse(const chat::ChatResponse& r, const chat::CallInfo& info,
                              const StreamContext& ctx) const override {
-    json::object block;
-    block["text"] = r.text;
-    json::object message;
-    message["role"] = "assistant";
-    message["content"] = json::array{std::move(block)};
     json::object o;
-    o["message"] = std::move(message);
-    o["stopReason"] = chat::stopReasonName(r.stop_reason);
-    o["usage"] = converseUsage(r.usage);
-    o["metrics"] = converseMetrics(r);
-    o["costgate"] = costgateInfo(info);
+    o["message"] = converseMessage(r.text);
+    addConverseOutcome(o, r, info);
     return json::serialize(o);
   }
 
@@ -141,16 +133,9 @@ class SeedDialect final : public Dialect {
 
   std::string streamEnd(const StreamContext& ctx, const chat::ChatResponse& r,
                         const chat::CallInfo& info) const override {
-    json::object block_stop;
-    block_stop["contentBlockIndex"] = 0;
-    json::object stop;
-    stop["stopReason"] = chat::stopReasonName(r.stop_reason);
-    json::object metadata;
-    metadata["usage"] = converseUsage(r.usage);
-    metadata["metrics"] = converseMetrics(r);
-    metadata["costgate"] = costgateInfo(info);
-    return sseEvent("contentBlockStop", block_stop) + sseEvent("messageStop", stop) +
-           sseEvent("metadata", metadata);
+    std::string out;
+    for (const auto& [type, payload] : converseStreamEnd(r, info)) out += sseEvent(type, payload);
+    return out;
   }
 
   std::string streamError(const StreamContext& ctx, const chat::CallError& e) const override {
