@@ -35,6 +35,12 @@ struct Gateway::Call {
 
 namespace {
 
+// One turn of committing the ledger on this thread (LedgerWriter::Committer::kCallers); while
+// records are left that no thread has taken on, the next turn comes after the handlers ready.
+void commitTurn(metering::LedgerWriter& ledger, const asio::any_io_executor& ex) {
+  if (ledger.commitQueued()) asio::post(ex, [&ledger, ex] { commitTurn(ledger, ex); });
+}
+
 // Awaits the ledger's group commit of one record; the writer's callback resumes the coroutine
 // on its own executor.
 template <class Token>
@@ -48,8 +54,8 @@ auto asyncAppend(metering::LedgerWriter& ledger, metering::UsageRecord record, T
         });
         // With LedgerWriter::Committer::kCallers this thread commits, once the handlers
         // already ready have run: the calls answered in the same round share the transaction.
-        // A later flush finds the queue empty (or another thread committing) and returns.
-        asio::post(ex, [&ledger] { ledger.commitQueued(); });
+        // A later turn finds the queue empty (or another thread committing) and returns.
+        asio::post(ex, [&ledger, ex] { commitTurn(ledger, ex); });
       },
       token, std::move(record));
 }

@@ -36,6 +36,14 @@ class LedgerStore {
   // Appends the batch in one transaction: all or nothing. A record whose call id is already
   // there is skipped (so a retried batch never counts a call twice).
   virtual Status append(const std::vector<UsageRecord>& batch) = 0;
+  // As append(), but without waiting for another connection's write lock: false (nothing
+  // written) when the ledger is locked by someone else right now. A request thread commits
+  // with this, so a CLI transaction never stalls it.
+  virtual Result<bool> tryAppend(const std::vector<UsageRecord>& batch) {
+    Status st = append(batch);
+    if (!st) return makeError(st.error());
+    return true;
+  }
   // Records matching `q`, oldest first.
   virtual Result<std::vector<UsageRecord>> query(const UsageQuery& q) = 0;
   // Exact totals over every record matching `q` (limit ignored).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -10,7 +11,13 @@ namespace costgate::metering {
 LedgerWriter::LedgerWriter(std::unique_ptr<LedgerStore> store, Options options)
     : store_(std::move(store)), options_(options) {
   options_.max_batch = std::max<size_t>(options_.max_batch, 1);
-  if (options_.committer == Committer::kWriterThread) thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    if (options_.committer == Committer::kWriterThread) {
+      run();
+    } else {
+      runHandOffs();
+    }
+  });
 }
 
 LedgerWriter::~LedgerWriter() {
@@ -40,21 +47,91 @@ void LedgerWriter::append(UsageRecord record, Done done) {
   }
 }
 
-void LedgerWriter::commitQueued() {
-  if (options_.committer != Committer::kCallers) return;
+namespace {
+
+// Holds LedgerWriter::committing_ for one turn.
+class CommitTurn {
+ public:
+  explicit CommitTurn(std::atomic<bool>& flag) : flag_(flag) {
+    bool expected = false;
+    held_ = flag_.compare_exchange_strong(expected, true, std::memory_order_acquire);
+  }
+  ~CommitTurn() {
+    if (held_) flag_.store(false, std::memory_order_release);
+  }
+  CommitTurn(const CommitTurn&) = delete;
+  CommitTurn& operator=(const CommitTurn&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  std::atomic<bool>& flag_;
+  bool held_ = false;
+};
+
+}  // namespace
+
+bool LedgerWriter::commitQueued() {
+  if (options_.committer != Committer::kCallers) return false;
+  {
+    CommitTurn turn(committing_);
+    // Another thread is committing: when its turn ends it looks at the queue again and, finding
+    // records, answers true to its own caller, so what this thread queued is not left behind.
+    if (!turn.held()) return false;
+    {
+      std::lock_guard lock(mutex_);
+      if (handed_off_) return false;  // the writer's thread has it until the queue is empty
+    }
+    std::vector<UsageRecord> records;
+    std::vector<Done> dones;
+    if (takeBatch(records, dones)) {
+      Result<bool> committed = store_->tryAppend(records);
+      if (committed && !*committed) {
+        handOff(records, dones);
+        return false;
+      }
+      finishBatch(records, dones, committed ? Status{} : makeError(committed.error()));
+    }
+  }
+  // Read after the turn ended: a record queued while it ran found committing_ set and went
+  // away, so it is this caller's to come back for.
+  std::lock_guard lock(mutex_);
+  return !queue_.empty() && !handed_off_;
+}
+
+void LedgerWriter::handOff(std::vector<UsageRecord>& records, std::vector<Done>& dones) {
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = records.size(); i-- > 0;) {
+      queue_.push_front(Item{std::move(records[i]), std::move(dones[i])});
+    }
+    queued_hint_.store(queue_.size(), std::memory_order_relaxed);
+    handed_off_ = true;
+  }
+  records.clear();
+  dones.clear();
+  wake_.notify_one();
+}
+
+void LedgerWriter::runHandOffs() {
   std::vector<UsageRecord> records;
   std::vector<Done> dones;
   for (;;) {
-    bool expected = false;
-    // Another thread is committing: it looks at the queue again after it stops (below), so
-    // what this thread queued is never left behind.
-    if (!committing_.compare_exchange_strong(expected, true, std::memory_order_acquire)) return;
-    while (takeBatch(records, dones)) commitBatch(records, dones);
-    committing_.store(false, std::memory_order_release);
-    // A record queued after the last takeBatch and before the store above found committing_
-    // set and went away: commit it here.
-    std::lock_guard lock(mutex_);
-    if (queue_.empty()) return;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || handed_off_; });
+      if (!handed_off_) return;  // stopping: stop() commits what is left itself
+      if (queue_.empty()) {
+        handed_off_ = false;  // request threads commit again from here on
+        continue;
+      }
+    }
+    // The turn may be held for a moment by a request thread that is about to see handed_off_.
+    CommitTurn turn(committing_);
+    if (!turn.held()) {
+      std::this_thread::yield();
+      continue;
+    }
+    if (takeBatch(records, dones)) commitBatch(records, dones);
   }
 }
 
@@ -67,9 +144,21 @@ void LedgerWriter::flush() {
     std::lock_guard lock(mutex_);
     target = queued_total_;
   }
-  commitQueued();
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [&] { return finished_total_ >= target; });
+  while (finished_total_ < target) {
+    if (options_.committer == Committer::kCallers) {
+      lock.unlock();
+      const bool more = commitQueued();
+      lock.lock();
+      // Another thread (a request thread's turn, or the writer's during a hand-off) has the
+      // rest: wait for it to finish a batch.
+      if (!more && finished_total_ < target) {
+        idle_.wait_for(lock, std::chrono::milliseconds(1));
+      }
+    } else {
+      idle_.wait(lock, [&] { return finished_total_ >= target; });
+    }
+  }
 }
 
 void LedgerWriter::stop() {
@@ -96,7 +185,11 @@ bool LedgerWriter::takeBatch(std::vector<UsageRecord>& records, std::vector<Done
 }
 
 void LedgerWriter::commitBatch(std::vector<UsageRecord>& records, std::vector<Done>& dones) {
-  const Status status = store_->append(records);
+  finishBatch(records, dones, store_->append(records));
+}
+
+void LedgerWriter::finishBatch(std::vector<UsageRecord>& records, std::vector<Done>& dones,
+                               const Status& status) {
   for (Done& done : dones) {
     if (done) done(status);
   }

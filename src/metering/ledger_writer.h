@@ -48,11 +48,15 @@ class LedgerWriter {
   // caller's thread. A record without a call id is refused the same way (it would poison its
   // batch). With Committer::kCallers nothing is committed until someone calls commitQueued().
   void append(UsageRecord record, Done done);
-  // Committer::kCallers: commits everything queued, in batches, on the calling thread; returns at
-  // once when another thread is committing (that thread commits these records too before it
-  // returns). Callers append, then call this once per round of work, so one transaction takes
-  // the round's records. With Committer::kWriterThread it does nothing.
-  void commitQueued();
+  // Committer::kCallers: commits one batch of what is queued on the calling thread. Returns true
+  // when records are still queued that no thread has taken on: the caller must call again (after
+  // letting its other work run: a turn is one batch, so a request thread is never held for
+  // long). Returns false at once when another thread is committing (it answers true in turn
+  // when it leaves records behind), or when the ledger was found locked by another connection
+  // (a CLI transaction): the writer's own thread then waits for the lock and commits what is
+  // queued, so no request thread ever waits on it. With Committer::kWriterThread it does
+  // nothing and returns false.
+  bool commitQueued();
   // Blocks until everything queued before the call is committed (or its commit failed) and its
   // `done` has run. Records queued meanwhile are not waited for. Not from a `done` callback.
   void flush();
@@ -73,8 +77,16 @@ class LedgerWriter {
   };
   // Moves up to max_batch queued items into the vectors; false when the queue was empty.
   bool takeBatch(std::vector<UsageRecord>& records, std::vector<Done>& dones);
-  // Commits what takeBatch took, tells the callers, counts, and clears the vectors.
+  // Commits what takeBatch took (waiting for the write lock), then finishBatch.
   void commitBatch(std::vector<UsageRecord>& records, std::vector<Done>& dones);
+  // Tells the callers `status`, counts, and clears the vectors.
+  void finishBatch(std::vector<UsageRecord>& records, std::vector<Done>& dones,
+                   const Status& status);
+  // Committer::kCallers: puts a batch back at the queue's front and hands committing over to the
+  // writer's thread until the queue has been emptied.
+  void handOff(std::vector<UsageRecord>& records, std::vector<Done>& dones);
+  // Committer::kCallers: the writer's thread, committing while a hand-off lasts.
+  void runHandOffs();
   std::unique_ptr<LedgerStore> store_;
   Options options_;
   mutable std::mutex mutex_;
@@ -91,9 +103,12 @@ class LedgerWriter {
   int64_t failed_ GUARDED_BY(mutex_) = 0;
   // The queue's length as last seen under mutex_, readable without it (the writer's spin).
   std::atomic<size_t> queued_hint_{0};
-  // Committer::kCallers: a thread is running transactions.
+  // Committer::kCallers: a thread is running a transaction (the store is one connection).
   std::atomic<bool> committing_{false};
-  std::thread thread_;  // Committer::kWriterThread only
+  // Committer::kCallers: the ledger was locked; the writer's thread commits until the queue is
+  // empty, and request threads leave the queue alone meanwhile.
+  bool handed_off_ GUARDED_BY(mutex_) = false;
+  std::thread thread_;
 };
 
 }  // namespace costgate::metering

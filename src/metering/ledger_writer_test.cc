@@ -25,6 +25,8 @@ struct FakeLedgerState {
   int appends_entered = 0;
   bool block = false;  // appends wait inside the store until release()
   int fail_next = 0;   // this many appends fail next
+  int busy_next = 0;   // this many tryAppends find the ledger locked next
+  std::vector<std::thread::id> blocking_appenders;  // threads that called append()
 
   void setBlock(bool b) {
     std::lock_guard lock(mu);
@@ -57,7 +59,26 @@ class FakeLedger final : public LedgerStore {
   explicit FakeLedger(std::shared_ptr<FakeLedgerState> s) : s_(std::move(s)) {}
 
   // metering::LedgerStore
+  Result<bool> tryAppend(const std::vector<UsageRecord>& batch) override {
+    {
+      std::lock_guard lock(s_->mu);
+      if (s_->busy_next > 0) {
+        --s_->busy_next;
+        return false;
+      }
+    }
+    Status st = write(batch);
+    if (!st) return makeError(st.error());
+    return true;
+  }
   Status append(const std::vector<UsageRecord>& batch) override {
+    {
+      std::lock_guard lock(s_->mu);
+      s_->blocking_appenders.push_back(std::this_thread::get_id());
+    }
+    return write(batch);
+  }
+  Status write(const std::vector<UsageRecord>& batch) {
     std::unique_lock lock(s_->mu);
     ++s_->appends_entered;
     s_->cv.notify_all();
@@ -303,31 +324,69 @@ TEST_F(LedgerWriterTest, CallersCommitOnlyWhenAskedAndOnTheirOwnThread) {
   EXPECT_EQ(outcomes_.total(), 0);
   EXPECT_EQ(state_->size(), 0u);  // no thread of the writer's own commits behind the caller
 
-  writer->commitQueued();
+  EXPECT_FALSE(writer->commitQueued());  // nothing left after the turn
   EXPECT_EQ(outcomes_.ok, 5);
   EXPECT_EQ(state_->batches(), (std::vector<size_t>{5}));  // one transaction for the round
   for (std::thread::id t : outcomes_.threads) EXPECT_EQ(t, std::this_thread::get_id());
 
-  writer->commitQueued();  // nothing queued: no empty transaction
+  EXPECT_FALSE(writer->commitQueued());  // nothing queued: no empty transaction
   EXPECT_EQ(state_->batches().size(), 1u);
   EXPECT_EQ(writer->commits(), 1);
+  EXPECT_TRUE(state_->blocking_appenders.empty());  // the request thread never waited
+}
+
+TEST_F(LedgerWriterTest, ACallersTurnIsOneBatchAndSaysWhenToComeBack) {
+  auto writer = makeWriter({.max_batch = 4, .committer = LedgerWriter::Committer::kCallers});
+  for (int i = 0; i < 10; ++i) writer->append(record(i), outcomes_.done());
+  EXPECT_TRUE(writer->commitQueued());
+  EXPECT_EQ(outcomes_.ok, 4);
+  EXPECT_TRUE(writer->commitQueued());
+  EXPECT_FALSE(writer->commitQueued());
+  EXPECT_EQ(state_->batches(), (std::vector<size_t>{4, 4, 2}));
+}
+
+TEST_F(LedgerWriterTest, ALockedLedgerIsHandedToTheWritersThreadNotWaitedForByTheCaller) {
+  auto writer = makeWriter(kCallers);
+  state_->busy_next = 1;
+  for (int i = 0; i < 3; ++i) writer->append(record(i), outcomes_.done());
+  // The ledger is locked (a CLI transaction): the caller does not wait, and must not come back.
+  EXPECT_FALSE(writer->commitQueued());
+  writer->flush();  // the writer's thread commits the batch, waiting for the lock
+  EXPECT_EQ(outcomes_.ok, 3);
+  ASSERT_EQ(state_->blocking_appenders.size(), 1u);
+  EXPECT_NE(state_->blocking_appenders[0], std::this_thread::get_id());
+  EXPECT_EQ(state_->size(), 3u);
+  // Once the queue is empty the request threads commit again, without waiting.
+  writer->append(record(9), outcomes_.done());
+  for (int i = 0; i < 1000 && outcomes_.total() < 4; ++i) {
+    writer->commitQueued();  // false while the hand-off is still being wound up
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(outcomes_.ok, 4);
+  EXPECT_EQ(state_->size(), 4u);
 }
 
 TEST_F(LedgerWriterTest, ACallerFindingACommitRunningLeavesItsRecordsToThatThread) {
   auto writer = makeWriter(kCallers);
   state_->setBlock(true);
   writer->append(record(1), outcomes_.done());
-  std::thread committer([&] { writer->commitQueued(); });
+  bool come_back = false;
+  std::thread committer([&] {
+    come_back = writer->commitQueued();
+    if (come_back) writer->commitQueued();  // the caller's next turn
+  });
   state_->waitEntered(1);  // the committer is inside its transaction
 
-  // Another thread's record: its commitQueued() returns at once instead of waiting.
+  // Another thread's record: its commitQueued() returns at once instead of waiting, and does not
+  // ask to come back: the committing thread answers for it.
   writer->append(record(2), outcomes_.done());
-  writer->commitQueued();
+  EXPECT_FALSE(writer->commitQueued());
   EXPECT_EQ(outcomes_.total(), 0);
 
   const std::thread::id committer_id = committer.get_id();
   state_->release();
-  committer.join();  // the committer looked again and committed record 2 before it returned
+  committer.join();
+  EXPECT_TRUE(come_back);  // its turn ended with record 2 queued and nobody on it
   EXPECT_EQ(outcomes_.ok, 2);
   EXPECT_EQ(state_->batches(), (std::vector<size_t>{1, 1}));
   EXPECT_EQ(outcomes_.threads, (std::vector<std::thread::id>{committer_id, committer_id}));
@@ -341,7 +400,10 @@ TEST_F(LedgerWriterTest, CallersOnManyThreadsLeaveNoRecordBehind) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         writer->append(record(t * kEach + i), outcomes_.done());
-        if (i % 3 == 2 || i == kEach - 1) writer->commitQueued();
+        if (i % 3 == 2 || i == kEach - 1) {
+          while (writer->commitQueued()) {
+          }
+        }
       }
     });
   }

@@ -273,6 +273,32 @@ class SqliteLedger final : public metering::LedgerStore {
     constexpr std::string_view what = "append usage";
     auto txn = WriteTransaction::begin(db_, WriteTransaction::Kind::kTopLevel, what);
     if (!txn) return errorOf(txn);
+    return insertAndCommit(*txn, batch, what);
+  }
+
+  Result<bool> tryAppend(const std::vector<UsageRecord>& batch) override {
+    if (batch.empty()) return true;
+    for (const UsageRecord& r : batch) {
+      if (r.call_id.empty()) return makeError("append usage: a record has no call id");
+    }
+    constexpr std::string_view what = "append usage";
+    // Only the write lock is waited for, and only here: once it is held (BEGIN IMMEDIATE), WAL
+    // mode needs no other lock to commit.
+    sqlite3_busy_timeout(db_.handle(), 0);
+    auto txn = WriteTransaction::begin(db_, WriteTransaction::Kind::kTopLevel, what);
+    const int code = sqlite3_extended_errcode(db_.handle());
+    sqlite3_busy_timeout(db_.handle(), kBusyTimeoutMs);
+    if (!txn) {
+      if ((code & 0xff) == SQLITE_BUSY) return false;
+      return errorOf(txn);
+    }
+    Status st = insertAndCommit(*txn, batch, what);
+    if (!st) return makeError(st.error());
+    return true;
+  }
+
+  Status insertAndCommit(WriteTransaction& txn, const std::vector<UsageRecord>& batch,
+                         std::string_view what) {
     for (const UsageRecord& r : batch) {
       insert_.reset();
       bindRecord(insert_, r);
@@ -280,7 +306,7 @@ class SqliteLedger final : public metering::LedgerStore {
       insert_.reset();  // releases the statement's hold on the transaction
       if (!st) return st;
     }
-    return txn->commit(what);
+    return txn.commit(what);
   }
 
   Result<std::vector<UsageRecord>> query(const UsageQuery& q) override {
@@ -411,8 +437,7 @@ Result<std::unique_ptr<metering::LedgerStore>> openSqliteLedger(const std::strin
   if (!insert) return errorOf(insert);
   std::unique_ptr<Checkpointer> checkpointer;
   if (checkpoints == LedgerCheckpoints::kBackground) {
-    if (Status st = db.exec("PRAGMA wal_autocheckpoint=0", what + ": hand checkpoints over");
-        !st) {
+    if (Status st = db.exec("PRAGMA wal_autocheckpoint=0", what + ": hand checkpoints over"); !st) {
       return errorOf(st);
     }
     Result<sqlite::Database> other = sqlite::Database::open(path, SQLITE_OPEN_READWRITE);

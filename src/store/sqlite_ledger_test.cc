@@ -270,6 +270,30 @@ TEST_F(SqliteLedgerTest, AppendingTheSameBatchTwiceCountsOnce) {
   EXPECT_TRUE(ledger->append({}).ok());
 }
 
+TEST_F(SqliteLedgerTest, TryAppendDoesNotWaitForAnotherConnectionsWriteLock) {
+  auto ledger = open();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &other, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  const auto started = std::chrono::steady_clock::now();
+  Result<bool> locked = ledger->tryAppend({smallRecord("p1", 1, money("0.1"))});
+  ASSERT_TRUE(locked.ok()) << locked.error();
+  EXPECT_FALSE(*locked);  // nothing written, no error
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));  // not 5 s
+  EXPECT_EQ(ledger->count().value(), 0);
+
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close_v2(other);
+  Result<bool> written = ledger->tryAppend({smallRecord("p1", 1, money("0.1"))});
+  ASSERT_TRUE(written.ok()) << written.error();
+  EXPECT_TRUE(*written);
+  EXPECT_EQ(ledger->count().value(), 1);
+  // The blocking append still waits for the lock (the busy timeout was put back).
+  ASSERT_TRUE(ledger->append({smallRecord("p1", 2, money("0.2"))}).ok());
+  EXPECT_EQ(totals(*ledger).total_cost, money("0.3"));
+}
+
 TEST_F(SqliteLedgerTest, FiltersByProfileTagsTimeAndLimit) {
   auto ledger = open();
   std::vector<Tag> acme = {{"TenantID", "acme"}, {"Env", "prod"}};
