@@ -212,6 +212,12 @@ int runServe(const ServeOptions& o) {
     printError(snap.error());
     return kExitFailure;
   }
+  // At start an unopenable credential stops serve (fix it before going live); later, the running
+  // server logs it and keeps going (SnapshotHolder::watch).
+  if (!(*snap)->aws_credential_problems.empty()) {
+    for (const std::string& problem : (*snap)->aws_credential_problems) printError(problem);
+    return kExitFailure;
+  }
   if ((*snap)->key_count == 0) {
     spdlog::warn(
         "no API keys exist, so every call will be refused with 401; create one with "

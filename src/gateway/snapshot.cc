@@ -9,22 +9,26 @@ namespace costgate::gateway {
 
 namespace {
 
-// access key id -> secret, for every live AWS credential.
-Result<std::unordered_map<std::string, std::string>> openAwsSecrets(
-    const std::vector<identity::ApiKeyRecord>& keys, const std::string& master_key_path) {
+// access key id -> secret, for every live AWS credential that can be opened; the others are
+// named in `problems`.
+std::unordered_map<std::string, std::string> openAwsSecrets(
+    const std::vector<identity::ApiKeyRecord>& keys, const std::string& master_key_path,
+    std::vector<std::string>& problems) {
   std::unordered_map<std::string, std::string> out;
-  std::optional<identity::MasterKey> master;
+  std::optional<Result<identity::MasterKey>> master;
   for (const identity::ApiKeyRecord& k : keys) {
     if (!k.isAws() || k.revoked_at) continue;
-    if (!master) {
-      auto loaded = identity::loadMasterKey(master_key_path);
-      if (!loaded) {
-        return makeError(fmt::format("the store holds AWS credentials, but {}", loaded.error()));
-      }
-      master = *loaded;
+    if (!master) master = identity::loadMasterKey(master_key_path);
+    if (!*master) {
+      problems.push_back(fmt::format("AWS credential {}: the store holds AWS credentials, but {}",
+                                     k.id, master->error()));
+      continue;
     }
-    auto secret = identity::openAwsSecret(k, *master);
-    if (!secret) return makeError(secret.error());
+    auto secret = identity::openAwsSecret(k, **master);
+    if (!secret) {
+      problems.push_back(secret.error());  // names the credential itself
+      continue;
+    }
     out.emplace(k.id, std::move(*secret));
   }
   return out;
@@ -42,8 +46,8 @@ Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store,
   if (!profiles) return makeError(profiles.error());
   auto keys = store.listKeys();
   if (!keys) return makeError(keys.error());
-  auto aws_secrets = openAwsSecrets(*keys, master_key_path);
-  if (!aws_secrets) return makeError(aws_secrets.error());
+  std::vector<std::string> aws_problems;
+  auto aws_secrets = openAwsSecrets(*keys, master_key_path, aws_problems);
   auto prices = store.listPrices();
   if (!prices) return makeError(prices.error());
   auto table = pricing::PriceTable::build(std::move(*prices));
@@ -52,7 +56,11 @@ Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store,
   s->generation = *gen;
   s->key_count = keys->size();
   s->profiles = profiles::ProfileIndex(std::move(*profiles));
-  s->keys = identity::KeyRing(std::move(*keys), std::move(*aws_secrets));
+  std::erase_if(*keys, [&aws_secrets](const identity::ApiKeyRecord& k) {
+    return k.isAws() && !k.revoked_at && !aws_secrets.contains(k.id);
+  });
+  s->keys = identity::KeyRing(std::move(*keys), std::move(aws_secrets));
+  s->aws_credential_problems = std::move(aws_problems);
   s->prices = std::move(*table);
   return std::shared_ptr<const Snapshot>(std::move(s));
 }
@@ -83,6 +91,9 @@ void SnapshotHolder::watch(std::unique_ptr<store::Store> store, std::string mast
       spdlog::info("store changed (generation {}): reloaded {} profiles, {} keys, {} prices",
                    (*fresh)->generation, (*fresh)->profiles.size(), (*fresh)->key_count,
                    (*fresh)->prices.all().size());
+      for (const std::string& problem : (*fresh)->aws_credential_problems) {
+        spdlog::error("{}; its callers are refused until this is fixed", problem);
+      }
       set(std::move(*fresh));
     }
   });

@@ -22,11 +22,16 @@ struct Snapshot {
   pricing::PriceTable prices;
   int64_t generation = 0;
   size_t key_count = 0;
+  // Live AWS credentials whose secret could not be opened (the master key file missing,
+  // unreadable or wrong, or a damaged row), one message each. They are left out of `keys`, so
+  // their callers are refused; everything else in the snapshot is whole.
+  std::vector<std::string> aws_credential_problems;
 };
 
 // Reads everything from the store. The live AWS credentials' secrets are opened with the master
-// key at `master_key_path` (identity::masterKeyPathFor), read only when there are any; a missing
-// or wrong key file is then an error that says so.
+// key at `master_key_path` (identity::masterKeyPathFor), read only when there are any. One that
+// cannot be opened does not fail the load (a running server must still see revocations and
+// price changes): it is left out and named in aws_credential_problems.
 Result<std::shared_ptr<const Snapshot>> loadSnapshot(store::Store& store,
                                                      const std::string& master_key_path);
 

@@ -65,24 +65,33 @@ TEST_F(SnapshotAwsTest, NoCredentialsNeedNoMasterKey) {
   EXPECT_FALSE(std::filesystem::exists(key_path_));
 }
 
-TEST_F(SnapshotAwsTest, MissingOrWrongMasterKeyIsAClearError) {
+TEST_F(SnapshotAwsTest, AnUnopenableCredentialIsNamedAndLeftOutWithoutFailingTheLoad) {
   identity::MasterKey key{};
   key.fill(5);
   identity::NewAwsCredential c = addCredential(key);
+  // An API key beside it, and a price-less store otherwise: the rest of the snapshot must load.
+  identity::NewApiKey api = identity::generateApiKey(Role::kAdmin, "", {}, kNow, Origin::kCli);
+  ASSERT_TRUE(store_->insertKey(api.record).ok());
+
   auto missing = loadSnapshot(*store_, key_path_);
-  ASSERT_FALSE(missing.ok());
-  EXPECT_TRUE(
-      missing.error().starts_with("the store holds AWS credentials, but cannot read "
-                                  "master key " +
-                                  key_path_ + ": No such file or directory; "))
-      << missing.error();
+  ASSERT_TRUE(missing.ok()) << missing.error();
+  ASSERT_EQ((*missing)->aws_credential_problems.size(), 1u);
+  EXPECT_TRUE((*missing)->aws_credential_problems[0].starts_with(
+      "AWS credential " + c.record.id +
+      ": the store holds AWS credentials, but cannot read master key " + key_path_ +
+      ": No such file or directory; "))
+      << (*missing)->aws_credential_problems[0];
+  EXPECT_EQ((*missing)->keys.findAwsCredential(c.record.id), nullptr);  // its callers are refused
+  EXPECT_TRUE((*missing)->keys.authenticate(api.token).has_value());    // API keys still work
 
   std::ofstream(key_path_, std::ios::binary) << std::string(32, '\x06');
   auto wrong = loadSnapshot(*store_, key_path_);
-  ASSERT_FALSE(wrong.ok());
-  EXPECT_EQ(wrong.error(), "AWS credential " + c.record.id +
-                               ": the secret does not decrypt under this master key (wrong key "
-                               "file, or the stored secret was altered)");
+  ASSERT_TRUE(wrong.ok()) << wrong.error();
+  EXPECT_EQ((*wrong)->aws_credential_problems,
+            std::vector<std::string>{"AWS credential " + c.record.id +
+                                     ": the secret does not decrypt under this master key (wrong "
+                                     "key file, or the stored secret was altered)"});
+  EXPECT_EQ((*wrong)->keys.findAwsCredential(c.record.id), nullptr);
 }
 
 }  // namespace
