@@ -579,18 +579,23 @@ class WrongSecretTest(BedrockTestCase):
     """costgate signs with a secret Bedrock does not know: the 403 reaches the client."""
     costgate_secret = "not/the/secret/the/fake/bedrock/holds/01"
 
-    def test_bedrocks_403_is_an_upstream_error(self):
+    def test_bedrocks_403_is_costgates_credentials_problem_not_the_callers(self):
         for dialect, stream in (("openai", False), ("anthropic", True), ("converse", False)):
             with self.subTest(client=dialect, stream=stream):
                 token = unique()
                 r, _ = self.call(dialect, "customer1_websearch",
                                  client_body(dialect, "Hi %s" % token, stream=stream),
                                  stream=stream)
-                self.assert_error(r, dialect, 403, "AccessDeniedException"
-                                  if dialect == "converse" else "upstream_error",
-                                  "^upstream bedrock answered 403: InvalidSignatureException: "
-                                  "The request signature we calculated does not match")
-                self.assert_failure_row(r, 403, "upstream_error")
+                # 502, not 403 (which would tell the caller's SDK its own key is wrong), and
+                # without AWS's message, which quotes the canonical request costgate signed.
+                err = self.assert_error(
+                    r, dialect, 502, "ServiceUnavailableException"
+                    if dialect == "converse" else "upstream_auth_error",
+                    r"^upstream bedrock refused costgate's own credentials \(403 "
+                    r"InvalidSignatureException\); costgate's operator must fix them")
+                self.assertNotIn("Canonical", json.dumps(err))
+                self.assertNotIn("x-amz-", json.dumps(err))
+                self.assert_failure_row(r, 502, "upstream_auth_error")
                 req = self.fake_requests(token, wait_s=0.1)[0]
                 self.assertEqual(req["signature"]["reason"], "signature_mismatch", req)
                 self.assertEqual(req["status"], 403, req)

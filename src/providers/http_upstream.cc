@@ -1,7 +1,9 @@
 #include "providers/http_upstream.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
@@ -170,9 +172,9 @@ chat::CallError HttpUpstream::failure(const http::ClientError& e,
     case http::ClientFailure::kUnreachable:
       return {502, "upstream_unreachable", fmt::format("{}: {}", where, e.message)};
     case http::ClientFailure::kTimeout:
-      return {504, "upstream_timeout",
-              fmt::format("{} timed out at stage {}: {}", where, http::stageName(e.stage),
-                          e.message)};
+      return {
+          504, "upstream_timeout",
+          fmt::format("{} timed out at stage {}: {}", where, http::stageName(e.stage), e.message)};
     case http::ClientFailure::kBadResponse:
       break;
   }
@@ -187,6 +189,19 @@ chat::CallError HttpUpstream::statusError(int status, const http::Headers& heade
     if (message.empty()) message = "(no body)";
   }
   std::string type = wire_->errorType(headers, body);
+  if (status == 401 || status == 403) {
+    // The upstream refused costgate's own credentials. That is the operator's to fix, not the
+    // caller's: a 401/403 would tell an SDK its own key is wrong, and the upstream's message may
+    // quote what costgate signed (AWS's includes the canonical request, session token and all).
+    // The log gets the first line of it.
+    std::string first_line = message.substr(0, std::min(message.find('\n'), size_t{300}));
+    spdlog::error("upstream {} refused costgate's credentials: {} {}{}", options_.name, status,
+                  type.empty() ? "" : type + ": ", first_line);
+    return {502, "upstream_auth_error",
+            fmt::format("upstream {} refused costgate's own credentials ({}{}); costgate's "
+                        "operator must fix them (details in costgate's log)",
+                        options_.name, status, type.empty() ? "" : " " + type)};
+  }
   if (!type.empty()) message = type + ": " + message;
   return {status, "upstream_error",
           fmt::format("upstream {} answered {}: {}", options_.name, status, message)};
@@ -221,8 +236,8 @@ asio::awaitable<Outcome> HttpUpstream::complete(const UpstreamCall& call) {
   auto decoded = wire_->decodeResponse(body);
   if (!decoded) {
     out.error = {502, "upstream_bad_response",
-                 fmt::format("upstream {} sent an answer costgate cannot read: {}",
-                             options_.name, decoded.error())};
+                 fmt::format("upstream {} sent an answer costgate cannot read: {}", options_.name,
+                             decoded.error())};
     co_return out;
   }
   out.response = std::move(*decoded);
