@@ -557,6 +557,37 @@ class FaultTest(BedrockTestCase):
 # ================================================================================= credentials
 
 
+class UnsignedPayerHeaderTest(BedrockTestCase):
+
+    def test_a_header_choosing_the_payer_must_be_signed(self):
+        # A SigV4 request whose inference-profile-name (or tags, x-costgate-tag-*, x-request-id)
+        # is not among SignedHeaders could be replayed charged to another profile: refused.
+        body = client_body("converse", "Hi %s" % unique())
+        data = json.dumps(body).encode("utf-8")
+        path = "/model/%s/converse" % urllib.parse.quote(PROFILES["customer1_websearch"],
+                                                          safe="-_.~")
+        for name, value in (("inference-profile-name", "customer1_websearch"),
+                            ("tags", "TenantID=customer1,ApplicationID=websearch"),
+                            ("x-costgate-tag-TenantID", "customer1"),
+                            ("x-request-id", "req-1")):
+            with self.subTest(header=name):
+                headers = sigv4_headers("POST", "127.0.0.1:%d" % self.server.port, path, data,
+                                        self.aws["access_key_id"], self.aws["secret_access_key"],
+                                        "eu-central-1",
+                                        extra={"inference-profile-name": "customer1_websearch"}
+                                        if name != "inference-profile-name" else None)
+                headers[name] = value  # added after signing
+                r = request(self.server.port, "POST", path, data, headers)
+                self.assert_error(r, "converse", 403, "InvalidSignatureException",
+                                  r"^The header '%s' must be signed" % name.lower())
+                call_id = r.header("x-costgate-call-id")
+                if call_id:
+                    self.assertIsNone(self.ws.ledger_row(call_id), r)  # refused calls: no row
+        # Signed, the same header is fine.
+        r, _ = self.call("converse", "customer1_websearch", body, model_by="model")
+        self.assertEqual(r.status, 200, r)
+
+
 class SessionTokenTest(BedrockTestCase):
     """Temporary credentials: AWS_SESSION_TOKEN is sent as x-amz-security-token and signed."""
     fake_options = {"access_key_id": "ASIAFAKEBEDROCK00002",

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -76,6 +77,8 @@ std::string answerId(const api::Dialect& d, const std::string& call_id) {
 }
 
 constexpr std::string_view kSigV4Scheme = "AWS4-HMAC-SHA256";
+// Each x-costgate-tag-K: V header adds the tag K=V to the request's (ARCHITECTURE.md).
+constexpr std::string_view kTagHeaderPrefix = "x-costgate-tag-";
 constexpr std::string_view kAwsMismatch =
     "The request signature we calculated does not match the signature you provided. Check your "
     "AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -324,6 +327,24 @@ bool Gateway::authenticateSigV4(Call& call, const http::Request& req) {
     return fail(status, identity::awsErrorCode(verified.error), std::move(message),
                 auth->access_key_id);
   }
+  // The headers that choose who pays (and the client's request id, which the ledger keeps) must
+  // be covered by the signature: otherwise a captured request could be replayed, within the
+  // skew window, charged to another of the caller's profiles. The AWS SDKs sign every header
+  // they send.
+  for (const auto& [name, value] : req.headers.items()) {
+    std::string lower = toLowerAscii(name);
+    const bool chooses_payer = lower == "inference-profile-id" ||
+                               lower == "inference-profile-name" || lower == "tags" ||
+                               lower == "x-request-id" || lower.starts_with(kTagHeaderPrefix);
+    if (chooses_payer &&
+        !std::binary_search(auth->signed_headers.begin(), auth->signed_headers.end(), lower)) {
+      return fail(403, "InvalidSignatureException",
+                  fmt::format("The header '{}' must be signed: it chooses the profile that pays "
+                              "(add it to SignedHeaders).",
+                              lower),
+                  auth->access_key_id);
+    }
+  }
   call.aws_auth_error = false;
   call.caller = who->principal;
   return true;
@@ -402,11 +423,11 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
     }
     q.tags = std::move(*parsed);
   }
-  constexpr std::string_view kTagPrefix = "x-costgate-tag-";
   for (const auto& [name, value] : req.headers.items()) {
-    if (name.size() > kTagPrefix.size() &&
-        equalsIgnoreCase(std::string_view(name).substr(0, kTagPrefix.size()), kTagPrefix)) {
-      q.tags.push_back({name.substr(kTagPrefix.size()), std::string(trim(value))});
+    if (name.size() > kTagHeaderPrefix.size() &&
+        equalsIgnoreCase(std::string_view(name).substr(0, kTagHeaderPrefix.size()),
+                         kTagHeaderPrefix)) {
+      q.tags.push_back({name.substr(kTagHeaderPrefix.size()), std::string(trim(value))});
     }
   }
   if (auto dup = profiles::firstDuplicateKey(q.tags)) {
