@@ -85,7 +85,8 @@ class MirrorTest(unittest.TestCase):
         cls.addClassCleanup(cls.fake.stop)
         cls.m = MirrorWorkspace(cls.fake)
         cls.addClassCleanup(cls.m.ws.remove)
-        cls.config = json.loads(open(cls.m.ws.config).read())
+        with open(cls.m.ws.config) as f:
+            cls.config = json.load(f)
 
     def control_requests(self):
         return [r for r in self.fake.requests() if r["operation"] in CONTROL_OPERATIONS]
@@ -254,9 +255,12 @@ class MirrorFailureTest(unittest.TestCase):
         self.addCleanup(m.ws.remove)
         p = m.run("setup", "--bedrock")
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertIn("costgate: setup failed in Bedrock: profile customer2_websearch: "
+        self.assertIn("costgate: error: setup failed in Bedrock: profile customer2_websearch: "
                       "CreateInferenceProfile: ValidationException (HTTP 400): 1 validation "
-                      "error detected", p.stderr)
+                      "error detected: Value '%s' at 'description' failed to satisfy constraint: Member "
+                      "must have length between 1 and 200; the store and the profiles mirrored "
+                      "before it are recorded; run setup again to finish\n" % ("x" * 201),
+                      p.stderr)
         held = sorted(x["inferenceProfileName"] for x in fake.profiles())
         self.assertEqual(held, ["customer1_codingbot", "customer1_websearch"])
         arns = m.arns()
@@ -274,8 +278,10 @@ class MirrorFailureTest(unittest.TestCase):
             "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None,
             "AWS_PROFILE": None, "AWS_SHARED_CREDENTIALS_FILE": m.ws.path("no-such-file")})
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertIn("costgate: setup failed, nothing was changed: mirroring profiles to "
-                      "Bedrock needs AWS credentials: ", p.stderr)
+        self.assertIn("costgate: error: setup failed, nothing was changed: mirroring profiles to "
+                      "Bedrock needs AWS credentials: no AWS credentials: AWS_ACCESS_KEY_ID and "
+                      "AWS_SECRET_ACCESS_KEY are not set, and %s cannot be read"
+                      % m.ws.path("no-such-file"), p.stderr)
         self.assertEqual(fake.requests(), [])
         self.assertEqual(set(m.arns().values()), {""})
 
