@@ -111,7 +111,7 @@ TEST_F(BedrockMirrorStoreTest, VersionFourStoreUpgradesInPlaceKeepingItsProfiles
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ((*listed)[0].bedrock_arn, kMirrorArn);
   EXPECT_EQ(query(std::string("SELECT id FROM profiles INDEXED BY profiles_by_bedrock_arn "
-                              "WHERE bedrock_arn = '") +
+                              "WHERE bedrock_arn <> '' AND bedrock_arn = '") +
                   kMirrorArn + "'"),
             "p00000000001");
 }
