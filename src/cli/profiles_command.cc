@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "cli/bedrock_mirror.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
@@ -169,6 +170,17 @@ int remove(const ProfilesOptions& o) {
   Workspace& s = *ws;
   const Profile* p = findOrReport(s, o.ref, code);
   if (!p) return code;
+  if (!p->bedrock_arn.empty()) {
+    auto mirror = ProfileMirror::open(s.cfg);
+    Status done = mirror ? (*mirror)->remove(*p) : Status(makeError(mirror.error()));
+    if (!done) {
+      printError(
+          fmt::format("profile {}: its mirror in Bedrock could not be deleted, nothing "
+                      "was changed: {}",
+                      p->name, done.error()));
+      return kExitFailure;
+    }
+  }
   if (auto st = s.store->deleteProfile(p->id); !st) {
     printError(st.error());
     return kExitFailure;
@@ -221,6 +233,17 @@ int retag(const ProfilesOptions& o, bool add) {
   if (auto e = checkAgainstOthers(p, s.profiles); !e.empty()) {
     printError(e);
     return kExitBadInput;
+  }
+  // A mirrored profile's tags change in Bedrock first, so that the store never claims tags the
+  // mirror lacks.
+  if (!p.bedrock_arn.empty() && !diffTags(found->tags, p.tags).empty()) {
+    auto mirror = ProfileMirror::open(s.cfg);
+    Status done = mirror ? (*mirror)->retag(p, found->tags) : Status(makeError(mirror.error()));
+    if (!done) {
+      printError(fmt::format("profile {}: Bedrock refused the tag change, nothing was changed: {}",
+                             p.name, done.error()));
+      return kExitFailure;
+    }
   }
   if (auto st = s.store->updateProfile(p); !st) {
     printError(st.error());

@@ -7,6 +7,7 @@
 #include <boost/json/value_from.hpp>
 #include <filesystem>
 
+#include "cli/bedrock_mirror.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
@@ -28,6 +29,7 @@ struct SetupOptions : CommonOptions {
   std::string models_path;
   bool create_user_roles = false;
   bool dry_run = false;
+  bool bedrock = false;  // mirror profiles to Bedrock for this run
 };
 
 struct IssuedKey {
@@ -180,6 +182,13 @@ int runSetup(const SetupOptions& o) {
     }
   }
 
+  // Bedrock: mirrors to create, retag, replace or delete.
+  const bool mirroring = o.bedrock || (cfg->serve.bedrock && cfg->serve.bedrock->mirror_profiles);
+  std::vector<MirrorStep> mirror_steps = planMirror(plan, current, mirroring);
+  for (const MirrorStep& m : mirror_steps) {
+    lines.push_back(describeMirrorStep(m, cfg->aws_account_id));
+  }
+
   std::vector<std::pair<std::string, std::string>> ids;
   for (const auto& p : final_profiles) ids.emplace_back(p.name, p.id);
   const bool ids_change = ids != cfg->profile_ids;
@@ -207,7 +216,27 @@ int runSetup(const SetupOptions& o) {
     return kExitOk;
   }
 
-  // 5. Apply, all or nothing.
+  // 5. Apply, all or nothing, locally; Bedrock's deletions go first, so that a failure leaves
+  // the ARN recorded.
+  std::unique_ptr<ProfileMirror> mirror;
+  if (!mirror_steps.empty()) {
+    auto opened = ProfileMirror::open(*cfg);
+    if (!opened) {
+      printError(fmt::format("setup failed, nothing was changed: {}", opened.error()));
+      return kExitFailure;
+    }
+    mirror = std::move(*opened);
+  }
+  for (const MirrorStep& m : mirror_steps) {
+    if (m.kind != MirrorStep::Kind::kDelete) continue;
+    auto done = applyMirrorStep(*mirror, *st, m);
+    if (!done) {
+      printError(
+          fmt::format("setup failed in Bedrock, nothing else was changed: {}", done.error()));
+      return kExitFailure;
+    }
+    if (!o.json) fmt::print("{}\n", *done);
+  }
   if (!issued.empty()) {
     auto master = masterKeyForNewCredentials(*cfg, keys);
     if (!master) {
@@ -256,7 +285,27 @@ int runSetup(const SetupOptions& o) {
     }
   }
 
-  // 6. Keys are shown once, now.
+  // 6. Bedrock's creations and tag changes, each recorded as it is made.
+  std::string mirror_error;
+  for (const MirrorStep& m : mirror_steps) {
+    if (m.kind == MirrorStep::Kind::kDelete) continue;
+    auto done = applyMirrorStep(*mirror, *st, m);
+    if (!done) {
+      mirror_error = done.error();
+      break;
+    }
+    if (!o.json) fmt::print("{}\n", *done);
+  }
+  if (!mirror_error.empty()) {
+    printError(
+        fmt::format("setup failed in Bedrock: {}; the store and the profiles mirrored "
+                    "before it are recorded; run setup again to finish",
+                    mirror_error));
+    code = kExitFailure;
+    out["error"] = mirror_error;
+  }
+
+  // 7. Keys are shown once, now.
   json::array keys_json;
   Table table({"ROLE", "TENANT", "PROFILES", "KEY", "AWS ACCESS KEY ID", "AWS SECRET ACCESS KEY"});
   for (const auto& k : issued) {
@@ -280,7 +329,7 @@ int runSetup(const SetupOptions& o) {
     fmt::print("\nAPI keys and AWS credentials (shown only now; store them safely):\n{}",
                table.render());
   }
-  return kExitOk;
+  return code;
 }
 
 }  // namespace
@@ -297,6 +346,9 @@ void addSetupCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--create-user-roles", opts->create_user_roles,
                 "also issue one admin API key and one key per tenant (TenantID tag), shown once");
   cmd->add_flag("--dry-run", opts->dry_run, "print the plan and change nothing");
+  cmd->add_flag("--bedrock", opts->bedrock,
+                "also mirror each profile to Bedrock as an application inference profile (as "
+                "upstreams.bedrock.mirror_profiles does)");
   cmd->callback([opts, &exit_code] { exit_code = runSetup(*opts); });
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json/value_from.hpp>
 #include <filesystem>
 
+#include "cli/bedrock_mirror.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
@@ -73,6 +74,12 @@ int runUnsetup(const UnsetupOptions& o) {
       usage_count = *n;
     }
   }
+  std::vector<MirrorStep> mirror_steps;
+  for (const auto& p : doomed_profiles) {
+    if (p.bedrock_arn.empty()) continue;
+    mirror_steps.push_back({MirrorStep::Kind::kDelete, p, {}});
+    lines.push_back(describeMirrorStep(mirror_steps.back(), cfg->aws_account_id));
+  }
   for (const auto& p : doomed_profiles) {
     lines.push_back(fmt::format("delete profile {} (id {})", p.name, p.id));
   }
@@ -91,6 +98,26 @@ int runUnsetup(const UnsetupOptions& o) {
     if (lines.empty()) fmt::print("unsetup: nothing to remove\n");
     for (const auto& l : lines) fmt::print("{}{}\n", o.dry_run ? "would " : "", l);
     for (const auto& n : notes) fmt::print("{}\n", n);
+  }
+  if (!o.dry_run && !mirror_steps.empty()) {
+    // Bedrock's copies go first: a profile whose mirror could not be deleted keeps its ARN.
+    auto mirror = ProfileMirror::open(*cfg);
+    if (!mirror) {
+      printError(fmt::format("unsetup failed, nothing was changed: {}", mirror.error()));
+      return kExitFailure;
+    }
+    for (const MirrorStep& m : mirror_steps) {
+      auto done = applyMirrorStep(**mirror, *st, m);
+      if (!done) {
+        printError(
+            fmt::format("unsetup failed in Bedrock: {}; the profiles whose mirrors "
+                        "were deleted before it are still in the store; run unsetup "
+                        "again to finish",
+                        done.error()));
+        return kExitFailure;
+      }
+      if (!o.json) fmt::print("{}\n", *done);
+    }
   }
   if (!o.dry_run && st) {
     Status s = st->transaction([&]() -> Status {

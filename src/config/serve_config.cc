@@ -148,9 +148,10 @@ class SettingsParser {
   }
 
   void bedrock(const json::object& ups, std::optional<BedrockUpstreamSettings>& out) {
-    const json::object* o = section(ups, "upstreams", "bedrock",
-                                    {"endpoint", "region", "timeouts_ms", "models", "ca_file",
-                                     "max_idle_connections", "default_max_tokens"});
+    const json::object* o =
+        section(ups, "upstreams", "bedrock",
+                {"endpoint", "region", "timeouts_ms", "models", "ca_file", "max_idle_connections",
+                 "default_max_tokens", "mirror_profiles", "control_endpoint"});
     if (!o) return;
     const std::string path = "upstreams.bedrock";
     BedrockUpstreamSettings s;
@@ -175,6 +176,11 @@ class SettingsParser {
     integer(*o, path, "default_max_tokens", 1, 10'000'000, s.default_max_tokens);
     timeouts(*o, path, s.timeouts);
     models(*o, path, s.models);
+    boolean(*o, path, "mirror_profiles", s.mirror_profiles);
+    if (auto url = r_.stringMember(*o, path, "control_endpoint", false)) {
+      httpUrl(path, "control_endpoint", *url);
+      s.control_endpoint = *url;
+    }
     out = std::move(s);
   }
 

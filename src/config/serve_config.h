@@ -61,6 +61,12 @@ struct BedrockUpstreamSettings {
   std::string ca_file;
   int64_t max_idle_connections = 64;
   int64_t default_max_tokens = 4096;
+  // "mirror_profiles": setup creates each profile in AWS as an application inference profile
+  // (and unsetup deletes it); calls to a mirrored profile use its AWS ARN as modelId.
+  bool mirror_profiles = false;
+  // "control_endpoint": "" for https://bedrock.REGION.amazonaws.com; else one base URL for the
+  // control plane in every region (tests).
+  std::string control_endpoint;
 };
 
 struct ServeSettings {

@@ -139,6 +139,8 @@ TEST(ServeConfigTest, BedrockDefaultsToAwsInTheConfigsRegion) {
   EXPECT_EQ(b.ca_file, "");
   EXPECT_EQ(b.max_idle_connections, 64);
   EXPECT_EQ(b.default_max_tokens, 4096);
+  EXPECT_FALSE(b.mirror_profiles);
+  EXPECT_EQ(b.control_endpoint, "") << "AWS's regional control-plane endpoint";
   EXPECT_EQ(parseWith("", "bedrock").errors, Strings{})
       << "a profile may use bedrock without an upstreams.bedrock section (defaults apply)";
 }
@@ -148,7 +150,8 @@ TEST(ServeConfigTest, BedrockReadsEveryKey) {
       "endpoint": "http://127.0.0.1:9001", "region": "eu-central-1",
       "timeouts_ms": {"connect": 100, "first_byte": 200, "idle": 300, "total": 400},
       "models": {"m": "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.m"},
-      "ca_file": "ca.pem", "max_idle_connections": 2, "default_max_tokens": 512}},)");
+      "ca_file": "ca.pem", "max_idle_connections": 2, "default_max_tokens": 512,
+      "mirror_profiles": true, "control_endpoint": "http://127.0.0.1:9002"}},)");
   ASSERT_EQ(p.errors, Strings{});
   const BedrockUpstreamSettings& b = *p.config.serve.bedrock;
   EXPECT_EQ(b.endpoint, "http://127.0.0.1:9001");
@@ -161,13 +164,25 @@ TEST(ServeConfigTest, BedrockReadsEveryKey) {
   EXPECT_EQ(b.ca_file, "/etc/costgate/ca.pem");
   EXPECT_EQ(b.max_idle_connections, 2);
   EXPECT_EQ(b.default_max_tokens, 512);
+  EXPECT_TRUE(b.mirror_profiles);
+  EXPECT_EQ(b.control_endpoint, "http://127.0.0.1:9002");
 }
 
 TEST(ServeConfigTest, BedrockPreciseErrors) {
   EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"base_url": "http://h"}},)").errors,
             Strings({"config.json: upstreams.bedrock.base_url: unknown key (expected one of: "
                      "endpoint, region, timeouts_ms, models, ca_file, max_idle_connections, "
-                     "default_max_tokens)"}));
+                     "default_max_tokens, mirror_profiles, control_endpoint)"}));
+  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"mirror": true}},)").errors,
+            Strings({"config.json: upstreams.bedrock.mirror: unknown key (expected one of: "
+                     "endpoint, region, timeouts_ms, models, ca_file, max_idle_connections, "
+                     "default_max_tokens, mirror_profiles, control_endpoint)"}));
+  EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"mirror_profiles": "yes"}},)").errors,
+            Strings({"config.json: upstreams.bedrock.mirror_profiles: must be true or false"}));
+  EXPECT_EQ(
+      parseWith(R"("upstreams": {"bedrock": {"control_endpoint": "bedrock.local"}},)").errors,
+      Strings({R"(config.json: upstreams.bedrock.control_endpoint: "bedrock.local" must start )"
+               "with http:// or https://"}));
   EXPECT_EQ(parseWith(R"("upstreams": {"bedrock": {"endpoint": "bedrock.local"}},)").errors,
             Strings({R"(config.json: upstreams.bedrock.endpoint: "bedrock.local" must start )"
                      "with http:// or https://"}));

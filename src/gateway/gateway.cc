@@ -564,7 +564,11 @@ asio::awaitable<void> Gateway::runUpstream(const api::Dialect& dialect, Call& ca
     co_return;
   }
   providers::Provider& provider = *it->second;
-  providers::UpstreamCall up{&call.request, profile.model_id, profile.region};
+  // A profile mirrored to Bedrock is called by its AWS ARN, so AWS's own cost allocation tags
+  // see the call too.
+  const bool mirrored = provider_name == "bedrock" && !profile.bedrock_arn.empty();
+  providers::UpstreamCall up{&call.request, mirrored ? profile.bedrock_arn : profile.model_id,
+                             profile.region};
 
   call.ctx.id = answerId(dialect, rec.call_id);
   call.ctx.model = profile.model_id;

@@ -34,7 +34,7 @@ const char* originName(Origin o);  // "setup", "cli"
 struct Profile : ProfileSpec {
   std::string id;   // 12 characters, [a-z0-9]
   std::string arn;  // arn:aws:bedrock:REGION:ACCOUNT:application-inference-profile/ID
-  std::string bedrock_arn;  // ARN of the mirror in AWS, when there is one (later work)
+  std::string bedrock_arn;  // ARN of its mirror in Bedrock (setup --bedrock); "" when none
   TimePoint created_at;
   Origin origin = Origin::kSetup;
   friend bool operator==(const Profile&, const Profile&) = default;

@@ -149,11 +149,17 @@ constexpr std::string_view kMigration4 = R"sql(
 ALTER TABLE api_keys ADD COLUMN aws_secret BLOB;
 )sql";
 
+// Version 5: profiles mirrored to AWS. profiles.bedrock_arn (in the schema since version 1,
+// '' until now) holds the ARN of the application inference profile that setup created in
+// Bedrock for the profile, '' when it is not mirrored. That ARN resolves to the profile like its
+// own id and ARN, so it must name one profile only; the index also serves that lookup.
+constexpr std::string_view kMigration5 = R"sql(
+CREATE UNIQUE INDEX profiles_by_bedrock_arn ON profiles (bedrock_arn) WHERE bedrock_arn <> '';
+)sql";
+
 constexpr std::array kMigrations = {
-    Migration{1, kMigration1},
-    Migration{2, kMigration2},
-    Migration{3, kMigration3},
-    Migration{4, kMigration4},
+    Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
+    Migration{4, kMigration4}, Migration{5, kMigration5},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
