@@ -84,6 +84,7 @@ struct H2Stream {
   std::string out;
   size_t out_offset = 0;
   bool out_end = false;
+  bool headers_sent = false;
   bool response_done = false;  // END_STREAM sent
   bool lost = false;           // reset, or the connection closed, before the answer ended
   asio::steady_timer wake;     // cancelled whenever the answer side moves
@@ -234,6 +235,16 @@ class H2Responder final : public Responder {
   bool answered() const { return answered_; }
   bool unfinishedStream() const { return streaming_ && !ended_; }
 
+  // Until what the handler wrote has gone out (or the stream was lost): RST_STREAM would
+  // otherwise overtake it.
+  asio::awaitable<void> flushWritten() {
+    while (clientConnected() && !(s_->headers_sent && s_->pending() == 0)) {
+      armSignal(s_->wake);
+      auto [ec] = co_await s_->wake.async_wait(kNoThrow);
+      (void)ec;
+    }
+  }
+
  private:
   // Until END_STREAM went out (or the stream was lost): a request is in flight until its whole
   // answer is handed to the socket, as with HTTP/1.1.
@@ -350,7 +361,9 @@ asio::awaitable<void> H2ConnectionImpl::runHandler(std::shared_ptr<H2ConnectionI
     Response error = jsonError(500, "internal_error", "the request was not answered");
     co_await responder.send(std::move(error));
   } else if (responder.unfinishedStream()) {
-    // A stream the handler left unfinished is reset: the client sees it cut short.
+    // A stream the handler left unfinished is reset after what it wrote: the client sees it
+    // cut short.
+    co_await responder.flushWritten();
     self->reset(*stream, NGHTTP2_INTERNAL_ERROR);
   }
   state.requestDone();
@@ -590,9 +603,13 @@ int H2ConnectionImpl::onFrameSend(nghttp2_session* session, const nghttp2_frame*
                                   void* user) {
   auto* self = static_cast<H2ConnectionImpl*>(user);
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
-  if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
   H2Stream* s = self->find(frame->hd.stream_id);
   if (!s) return 0;
+  if (frame->hd.type == NGHTTP2_HEADERS) {
+    s->headers_sent = true;
+    s->notify();
+  }
+  if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
   s->response_done = true;
   s->notify();
   // An answer sent before the request ended (413, 431): the client is told to stop sending

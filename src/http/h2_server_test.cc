@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -197,7 +198,8 @@ class H2Client {
     std::memcpy(buf, a->to_send.data(), n);
     a->to_send.erase(0, n);
     if (a->to_send.empty()) {
-      if (!a->end_after_body) return n > 0 ? static_cast<ssize_t>(n) : ssize_t{NGHTTP2_ERR_DEFERRED};
+      if (!a->end_after_body)
+        return n > 0 ? static_cast<ssize_t>(n) : ssize_t{NGHTTP2_ERR_DEFERRED};
       *flags |= NGHTTP2_DATA_FLAG_EOF;
     }
     return static_cast<ssize_t>(n);
@@ -481,6 +483,34 @@ TEST_F(H2ServerTest, ResetFromClientMidStreamDisconnectsTheResponder) {
   // The connection itself carries on.
   c.runFor(50ms);
   EXPECT_FALSE(c.eof);
+}
+
+asio::awaitable<void> streamThenThrow(Request& req, Responder& res) {
+  bool ok = co_await res.startStream(200, Headers());
+  if (ok) {
+    bool sent = co_await res.writeChunk("partial");
+    (void)sent;
+  }
+  throw std::runtime_error("upstream went away mid-stream");
+}
+
+asio::awaitable<void> noAnswer(Request& req, Responder& res) { co_return; }
+
+TEST_F(H2ServerTest, StreamLeftUnfinishedIsResetAndUnansweredRequestGets500) {
+  start([](Request& req, Responder& res) {
+    return req.path == "/throw" ? streamThenThrow(req, res) : noAnswer(req, res);
+  });
+  H2Client c(port());
+  int32_t cut = c.request("GET", "/throw");
+  int32_t silent = c.request("GET", "/silent");
+  ASSERT_TRUE(c.runUntil([&] { return c.finished(cut) && c.finished(silent); }));
+  EXPECT_EQ(c.answer(cut).status, 200);
+  EXPECT_EQ(c.answer(cut).body, "partial");
+  EXPECT_EQ(c.answer(cut).close_code, static_cast<uint32_t>(NGHTTP2_INTERNAL_ERROR));
+  EXPECT_EQ(c.answer(silent).status, 500);
+  EXPECT_EQ(errorType(c.answer(silent).body), "internal_error");
+  EXPECT_EQ(c.answer(silent).close_code, 0u);
+  EXPECT_FALSE(c.eof);  // the connection's other streams are not affected
 }
 
 // --- Limits and errors --------------------------------------------------------------------
