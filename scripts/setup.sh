@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev zlib1g-dev
   libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libnghttp2-dev
   python3 clang-format ca-certificates openssl
 )
 # clang with libFuzzer: scripts/fuzz_smoke.sh (run by `./run test`) and -DCOSTGATE_FUZZERS=ON.

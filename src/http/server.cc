@@ -1,4 +1,5 @@
-// The one translation unit that instantiates Beast's HTTP server machinery.
+// The one translation unit that instantiates Beast's HTTP server machinery. A connection whose
+// first bytes are the HTTP/2 preface is handed to Http2Connection (h2_connection.cc).
 
 #include "http/server.h"
 
@@ -10,13 +11,14 @@
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "http/h2_connection.h"
+#include "http/server_state.h"
 
 namespace costgate::http {
 
@@ -38,23 +40,12 @@ bhttp::status toStatus(int code) { return static_cast<bhttp::status>(code); }
 
 struct Worker;
 
-struct Server::Impl {
-  ServerOptions opts;
-  Handler handler;
+// The workers (and with them the io_contexts and whatever still waits in them) go before the
+// ServerState base, which those waiting coroutines refer to.
+struct Server::Impl : ServerState {
   std::vector<std::unique_ptr<Worker>> workers;
-  std::atomic<size_t> in_flight{0};
-  std::atomic<bool> stopping{false};
   bool stopped = false;  // stop() has run (start() and stop() are not called concurrently)
   uint16_t port = 0;
-  std::mutex mutex;
-  std::condition_variable drained;
-
-  void requestDone() {
-    if (--in_flight == 0) {
-      std::lock_guard lock(mutex);
-      drained.notify_all();
-    }
-  }
 };
 
 class Session;
@@ -72,18 +63,29 @@ class Session {
       : server_(server), stream_(std::move(socket)), remote_(std::move(remote)) {}
 
   asio::awaitable<void> run();
-  bool idle() const { return idle_; }
-  void cancel() {
-    beast::error_code ignored;
-    stream_.socket().cancel(ignored);
+  // Graceful stop: an idle HTTP/1.1 connection is closed, an HTTP/2 one gets GOAWAY.
+  void beginStop() {
+    if (h2_) {
+      h2_->goAway();
+    } else if (idle_) {
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);
+    }
   }
   void close() {
+    if (h2_) {
+      h2_->close();
+      return;
+    }
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
 
  private:
+  // Reads until the bytes so far are, or cannot be, the HTTP/2 preface; true when they are.
+  // What was read stays in `buffer` for whichever protocol it is.
+  asio::awaitable<bool> readPreface(beast::flat_buffer& buffer);
   asio::awaitable<void> writeError(int status, std::string_view type, std::string_view message);
   asio::awaitable<void> discardBody(beast::flat_buffer& buffer, uint64_t content_length);
 
@@ -91,6 +93,7 @@ class Session {
   beast::tcp_stream stream_;
   std::string remote_;
   bool idle_ = true;
+  std::shared_ptr<Http2Connection> h2_;
 };
 
 class StreamResponderImpl final : public Responder {
@@ -183,9 +186,35 @@ asio::awaitable<void> Session::discardBody(beast::flat_buffer& buffer, uint64_t 
   }
 }
 
+asio::awaitable<bool> Session::readPreface(beast::flat_buffer& buffer) {
+  stream_.expires_after(server_.opts.idle_timeout);
+  buffer.reserve(kRequestReadBytes);
+  for (;;) {
+    std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (seen.size() >= kHttp2Preface.size()) co_return seen.starts_with(kHttp2Preface);
+    if (!kHttp2Preface.starts_with(seen)) co_return false;
+    auto [ec, n] =
+        co_await stream_.async_read_some(buffer.prepare(kRequestReadBytes - seen.size()), kNoThrow);
+    // An error is left for the HTTP/1.1 reader to meet again (it then ends the connection).
+    if (ec) co_return false;
+    buffer.commit(n);
+  }
+}
+
 asio::awaitable<void> Session::run() {
   const ServerOptions& opts = server_.opts;
   beast::flat_buffer buffer;
+  bool http2 = co_await readPreface(buffer);
+  if (http2 && !server_.stopping) {
+    idle_ = false;
+    stream_.expires_never();
+    std::string already_read(static_cast<const char*>(buffer.data().data()), buffer.size());
+    buffer = beast::flat_buffer();
+    h2_ = Http2Connection::create(server_, stream_.release_socket(), remote_);
+    std::string_view first_bytes = already_read;
+    co_await h2_->run(first_bytes);
+    co_return;
+  }
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
@@ -381,9 +410,7 @@ size_t Server::stop(std::chrono::milliseconds drain) {
     asio::post(worker.ioc, [&worker] {
       beast::error_code ignored;
       worker.acceptor->close(ignored);
-      for (Session* session : worker.sessions) {
-        if (session->idle()) session->cancel();
-      }
+      for (Session* session : worker.sessions) session->beginStop();
     });
   }
   {
