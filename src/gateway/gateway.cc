@@ -315,6 +315,13 @@ bool Gateway::authenticateSigV4(Call& call, const http::Request& req) {
   }
   identity::SigV4Request signed_request{req.method, req.path, req.query, req.headers.items(),
                                         req.body};
+  // Over HTTP/2 the server hands the request's :authority on as `host`; a client that signed
+  // the pseudo-header (the AWS SDK for JavaScript does) signed that same value.
+  if (std::binary_search(auth->signed_headers.begin(), auth->signed_headers.end(),
+                         std::string(":authority")) &&
+      req.headers.get(":authority").empty()) {
+    signed_request.headers.emplace_back(":authority", std::string(req.headers.get("host")));
+  }
   identity::SigV4Status verified =
       identity::verifySigV4(signed_request, *auth, who->secret_access_key, clock_.now());
   if (!verified) {

@@ -457,7 +457,10 @@ Result<SigV4Authorization> parseSigV4Authorization(std::string_view header) {
   out.service = scope[3];
 
   for (std::string_view name : split(*signed_headers, ';')) {
-    bool valid = !name.empty() && std::all_of(name.begin(), name.end(), isHeaderNameChar);
+    // An HTTP/2 pseudo-header may be signed too: the AWS SDK for JavaScript over HTTP/2 signs
+    // ":authority" where HTTP/1.1 has "host".
+    std::string_view bare = name.starts_with(':') ? name.substr(1) : name;
+    bool valid = !bare.empty() && std::all_of(bare.begin(), bare.end(), isHeaderNameChar);
     if (!valid || (!out.signed_headers.empty() && out.signed_headers.back() >= name)) {
       return makeError(fmt::format(
           "SignedHeaders must be lower-case header names, sorted, each once, separated by ';'; "
@@ -542,9 +545,11 @@ SigV4Status verifySigV4(const SigV4Request& request, const SigV4Authorization& a
                                max_skew.count()));
   }
 
-  // What the signature covers: host, and only headers the request still has.
+  // What the signature covers: host (":authority" over HTTP/2), and only headers the request
+  // still has.
   const auto& names = authorization.signed_headers;
-  if (std::find(names.begin(), names.end(), "host") == names.end()) {
+  if (std::find(names.begin(), names.end(), "host") == names.end() &&
+      std::find(names.begin(), names.end(), ":authority") == names.end()) {
     return failure(SigV4Error::kIncompleteSignature,
                    "'Host' must be a 'SignedHeader' in the AWS Authorization.");
   }

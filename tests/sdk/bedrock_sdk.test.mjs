@@ -215,16 +215,15 @@ after(async () => {
   }
 });
 
-// A client as an application would make one, pointed at costgate. `seen.headers` gets the last
-// response's headers; `headers` are added to every request (before signing, so they are signed).
-//
-// One setting besides endpoint and credentials: this client defaults to HTTP/2
-// (NodeHttp2Handler, for InvokeModelWithBidirectionalStream), and costgate's server speaks
-// HTTP/1.1 only, so the client's HTTP/1.1 handler is chosen, as for any HTTP/1.1 proxy.
-function bedrock(credentials, { headers = {}, seen = {} } = {}) {
+// A client as an application would make one, pointed at costgate: only the endpoint and the
+// credentials are set, so it speaks its default HTTP/2 (NodeHttp2Handler, cleartext with prior
+// knowledge to an http:// endpoint). `http1` picks its HTTP/1.1 handler instead, as a client
+// behind an HTTP/1.1-only proxy would. `seen.headers` gets the last response's headers;
+// `headers` are added to every request (before signing, so they are signed).
+function bedrock(credentials, { headers = {}, seen = {}, http1 = false } = {}) {
   const client = new BedrockRuntimeClient({
     region: SIGNING_REGION, endpoint: `http://127.0.0.1:${port}`, credentials, maxAttempts: 1,
-    requestHandler: new NodeHttpHandler(),
+    ...(http1 ? { requestHandler: new NodeHttpHandler() } : {}),
   });
   client.middlewareStack.add((next) => async (args) => {
     Object.assign(args.request.headers, headers);
@@ -334,7 +333,19 @@ test('Converse with a profile ARN as the model id', async () => {
   const seen = {};
   const p = profiles.customer1_websearch;
   assert.match(p.arn, /^arn:aws:bedrock:us-west-2:[0-9]{12}:application-inference-profile\//);
-  await converse(bedrock(creds.customer1, { seen }), seen, p.arn, p.name, HAIKU);
+  const client = bedrock(creds.customer1, { seen });
+  // Unchanged apart from endpoint and credentials: the SDK's own HTTP/2 handler.
+  assert.equal(client.config.requestHandler.constructor.name, 'NodeHttp2Handler');
+  await converse(client, seen, p.arn, p.name, HAIKU);
+});
+
+test('Converse and ConverseStream over HTTP/1.1 (the SDK\'s NodeHttpHandler)', async () => {
+  const seen = {};
+  const p = profiles.customer1_websearch;
+  const client = bedrock(creds.customer1, { seen, http1: true });
+  assert.equal(client.config.requestHandler.constructor.name, 'NodeHttpHandler');
+  await converse(client, seen, p.arn, p.name, HAIKU);
+  await converseStream(client, seen, p.id, p.name, HAIKU);
 });
 
 test('Converse with a profile id as the model id, admin credential', async () => {
@@ -418,7 +429,7 @@ test('an unknown access key id is UnrecognizedClientException', async () => {
 test('a signature 20 minutes old is InvalidSignatureException "Signature expired"', async () => {
   const client = new BedrockRuntimeClient({
     region: SIGNING_REGION, endpoint: `http://127.0.0.1:${port}`, credentials: creds.customer1,
-    maxAttempts: 1, requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
     systemClockOffset: -20 * 60 * 1000, // the signer's clock is 20 minutes behind
   });
   const err = await refused(client.send(new ConverseCommand({
