@@ -486,6 +486,35 @@ class ServerSettingsTest(ServeTestCase):
         # The abandoned call's connection is closed without an answer.
         self.assertIsInstance(replies[0], (OSError, http.client.HTTPException), replies[0])
 
+    def test_ledger_commits_on_the_request_threads(self):
+        ws = Workspace(prefix="costgate-serve-config-commits-",
+                       config_keys={"server": {"ledger_commits": "request_threads"}})
+        self.addCleanup(ws.remove)
+        server = self.start(ws)
+        self.assertRegex(server.log_text(),
+                         r"listening on .*ledger durability process_crash, ledger commits on the "
+                         r"request threads")
+        # Concurrent calls on both threads: every answered call is in the ledger exactly once.
+        replies = []
+        lock = threading.Lock()
+
+        def one(i):
+            r = server.call("POST", CLIENT_PATHS["openai"],
+                            client_body("openai", "Commit %d" % i, stream=i % 2 == 1),
+                            dict(auth(ws.admin_key),
+                                 **{"inference-profile-name": "customer1_websearch"}))
+            with lock:
+                replies.append(r)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(r.status for r in replies), [200] * 24)
+        for r in replies:
+            self.assertEqual(ws.ledger_count(r.header("x-costgate-call-id")), 1, r)
+
     def test_sim_error_rate_and_power_loss_durability(self):
         ws = Workspace(prefix="costgate-serve-config-errors-",
                        config_keys={"server": {"ledger_durability": "power_loss"},

@@ -233,13 +233,15 @@ int runServe(const ServeOptions& o) {
     printError(ledger_store.error());
     return kExitFailure;
   }
-  // A commit that only hands pages to the OS (process_crash) runs on the request threads, with
-  // no hand-off to another thread per call; one that waits for the disk (power_loss) runs on the
-  // writer's own thread, so no request thread ever waits for an fsync.
-  metering::LedgerWriter ledger(std::move(*ledger_store),
-                                {.committer = durability == store::LedgerDurability::kPowerLoss
-                                                  ? metering::LedgerWriter::Committer::kWriterThread
-                                                  : metering::LedgerWriter::Committer::kCallers});
+  // By default a thread of the ledger's own commits (measured: throughput the same as committing
+  // on the request threads, a shorter tail; BENCHMARKS.md). Committing on the request threads is
+  // allowed only when a commit does not wait for the disk.
+  const bool on_request_threads = settings.server.commit_on_request_threads &&
+                                  durability != store::LedgerDurability::kPowerLoss;
+  metering::LedgerWriter ledger(
+      std::move(*ledger_store),
+      {.committer = on_request_threads ? metering::LedgerWriter::Committer::kCallers
+                                       : metering::LedgerWriter::Committer::kWriterThread});
   gateway::SnapshotHolder snapshots(*snap);
   auto watch_store = store::openSqliteStore(cfg->store_path, {.create_if_missing = false});
   if (!watch_store) {
@@ -286,9 +288,10 @@ int runServe(const ServeOptions& o) {
   }
   spdlog::info(
       "listening on http://{}:{} ({} profiles, {} API keys, upstreams {}, default "
-      "upstream {}, ledger durability {})",
+      "upstream {}, ledger durability {}, ledger commits on the {})",
       host, server.port(), (*snap)->profiles.size(), (*snap)->key_count, upstream_names,
-      cfg->default_provider, store::ledgerDurabilityName(durability));
+      cfg->default_provider, store::ledgerDurabilityName(durability),
+      on_request_threads ? "request threads" : "writer thread");
   if (settings.server.open_mode) {
     spdlog::warn("open mode: calls without an API key are served as admin (loopback only)");
   }

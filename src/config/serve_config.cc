@@ -20,8 +20,8 @@ class SettingsParser {
 
   // The object at obj[key] (reported when it is not one), or nullptr when absent. Members not in
   // `known` are reported.
-  const json::object* section(const json::object& obj, std::string_view path,
-                              std::string_view key, std::initializer_list<std::string_view> known) {
+  const json::object* section(const json::object& obj, std::string_view path, std::string_view key,
+                              std::initializer_list<std::string_view> known) {
     const json::value* v = r_.member(obj, path, key, false);
     if (!v) return nullptr;
     std::string p = path.empty() ? std::string(key) : jsonPathKey(path, key);
@@ -64,8 +64,8 @@ class SettingsParser {
     auto d = r_.asNumber(*v, p);
     if (!d) return;
     if (!(*d >= lo && *d <= hi)) {
-      r_.diags().error(p, fmt::format("must be from {} to {}, got {}", lo, hi,
-                                      r_.numberText(*v, p)));
+      r_.diags().error(p,
+                       fmt::format("must be from {} to {}, got {}", lo, hi, r_.numberText(*v, p)));
       return;
     }
     out = *d;
@@ -101,7 +101,7 @@ class SettingsParser {
     const json::object* o =
         section(root, "", "server",
                 {"threads", "max_header_bytes", "max_body_bytes", "drain_timeout_ms",
-                 "ledger_durability", "open_mode"});
+                 "ledger_durability", "ledger_commits", "open_mode"});
     if (!o) return;
     integer(*o, "server", "threads", 0, 1024, s.threads);
     integer(*o, "server", "max_header_bytes", 1024, 1 << 20, s.max_header_bytes);
@@ -110,16 +110,18 @@ class SettingsParser {
     if (auto d = choice(*o, "server", "ledger_durability", {"process_crash", "power_loss"})) {
       s.power_loss_durability = *d == "power_loss";
     }
+    if (auto c = choice(*o, "server", "ledger_commits", {"writer_thread", "request_threads"})) {
+      s.commit_on_request_threads = *c == "request_threads";
+    }
     boolean(*o, "server", "open_mode", s.open_mode);
   }
 
   void sim(const json::object& ups, SimSettings& s) {
-    const json::object* o = section(ups, "upstreams", "sim",
-                                    {"time_to_first_token_ms", "tokens_per_second", "error_rate",
-                                     "seed"});
+    const json::object* o =
+        section(ups, "upstreams", "sim",
+                {"time_to_first_token_ms", "tokens_per_second", "error_rate", "seed"});
     if (!o) return;
-    integer(*o, "upstreams.sim", "time_to_first_token_ms", 0, 600'000,
-            s.time_to_first_token_ms);
+    integer(*o, "upstreams.sim", "time_to_first_token_ms", 0, 600'000, s.time_to_first_token_ms);
     number(*o, "upstreams.sim", "tokens_per_second", 0, 1e6, s.tokens_per_second);
     number(*o, "upstreams.sim", "error_rate", 0, 1, s.error_rate);
     integer(*o, "upstreams.sim", "seed", 0, INT64_MAX, s.seed);
@@ -127,10 +129,9 @@ class SettingsParser {
 
   void http(const json::object& ups, std::string_view name,
             std::optional<HttpUpstreamSettings>& out) {
-    const json::object* o =
-        section(ups, "upstreams", name,
-                {"base_url", "api_key_env", "timeouts_ms", "models", "ca_file",
-                 "max_idle_connections", "default_max_tokens"});
+    const json::object* o = section(ups, "upstreams", name,
+                                    {"base_url", "api_key_env", "timeouts_ms", "models", "ca_file",
+                                     "max_idle_connections", "default_max_tokens"});
     if (!o) return;
     std::string path = jsonPathKey("upstreams", name);
     HttpUpstreamSettings s;

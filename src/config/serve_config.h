@@ -20,6 +20,10 @@ struct ServerSettings {
   int64_t max_body_bytes = 6 * 1024 * 1024;
   int64_t drain_timeout_ms = 30'000;
   bool power_loss_durability = false;  // "ledger_durability": "process_crash" | "power_loss"
+  // "ledger_commits": "writer_thread" (default: a thread of the ledger's own commits) |
+  // "request_threads" (the request threads commit, with no hand-off per call; ignored with
+  // power_loss durability, whose fsync must not stall a request thread).
+  bool commit_on_request_threads = false;
   // "open_mode": calls without a key are served as admin. Only for a loopback listener.
   bool open_mode = false;
 };

@@ -53,7 +53,8 @@ TEST(ServeConfigTest, DefaultsWhenNothingIsSet) {
 TEST(ServeConfigTest, ReadsEveryKey) {
   Parsed p = parseWith(R"(
     "server": {"threads": 3, "max_header_bytes": 20000, "max_body_bytes": 1048576,
-               "drain_timeout_ms": 500, "ledger_durability": "power_loss", "open_mode": true},
+               "drain_timeout_ms": 500, "ledger_durability": "power_loss",
+               "ledger_commits": "request_threads", "open_mode": true},
     "upstreams": {
       "sim": {"time_to_first_token_ms": 150, "tokens_per_second": 42.5, "error_rate": 0.25,
               "seed": 7},
@@ -94,10 +95,12 @@ TEST(ServeConfigTest, ReadsEveryKey) {
 }
 
 TEST(ServeConfigTest, PreciseErrors) {
-  EXPECT_EQ(parseWith(R"("server": {"thread": 2},)").errors,
-            Strings({"config.json: server.thread: unknown key (expected one of: threads, "
-                     "max_header_bytes, max_body_bytes, drain_timeout_ms, ledger_durability, "
-                     "open_mode)"}));
+  EXPECT_EQ(
+      parseWith(R"("server": {"thread": 2},)").errors,
+      Strings(
+          {"config.json: server.thread: unknown key (expected one of: threads, "
+           "max_header_bytes, max_body_bytes, drain_timeout_ms, ledger_durability, ledger_commits, "
+           "open_mode)"}));
   EXPECT_EQ(parseWith(R"("server": {"max_body_bytes": 10.5},)").errors,
             Strings({"config.json: server.max_body_bytes: must be a whole number from 1024 to "
                      "4294967296, got 10.5"}));
