@@ -33,9 +33,6 @@ namespace {
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 // A body piece at most: small, as a stream waits for its next event with this buffer held.
 constexpr size_t kPieceBytes = 1024;
-// Room for a typical whole answer (header and body) in one read; a stream waiting for its next
-// event gives it back and reads into Beast's minimum of 512 bytes.
-constexpr size_t kAnswerReadBytes = 4096;
 
 std::string describe(const beast::error_code& ec) { return ec.message(); }
 
@@ -253,7 +250,6 @@ asio::awaitable<bool> Exchange::read(std::string& out) {
   auto& parser = *x.parser;
   Conn& conn = *x.conn;
   while (!parser.is_done()) {
-    if (conn.buffer.size() == 0 && conn.buffer.capacity() > 512) conn.buffer.shrink_to_fit();
     out.resize(kPieceBytes);
     parser.get().body().data = out.data();
     parser.get().body().size = out.size();
@@ -550,7 +546,6 @@ asio::awaitable<ClientResult> HttpClient::send(const Request& request,
   Stage stage = Stage::kFirstByte;
   milliseconds limit = budget(o.timeouts.first_byte, deadline, stage);
   conn->lowest().expires_after(limit);
-  conn->buffer.reserve(kAnswerReadBytes);
   beast::error_code ec;
   if (conn->tls) {
     ec = co_await readHeader(*conn->tls, conn->buffer, *impl->parser);
