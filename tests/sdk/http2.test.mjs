@@ -12,12 +12,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import http2 from 'node:http2';
 import { existsSync, mkdtempSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { startServe } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.COSTGATE_BIN;
@@ -82,30 +84,7 @@ function costgate(...args) {
 }
 
 function startServer() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(BIN, ['serve', '--config', config, '--listen', '127.0.0.1:0',
-                             '--threads', '2'],
-                       { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`costgate serve did not start:\n${log}`)),
-                             20000);
-    proc.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:([0-9]+)/.exec(log);
-      if (m && !proc.port) {
-        proc.port = Number(m[1]);
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    });
-    proc.on('exit', (code, signal) => {
-      if (!proc.port) {
-        clearTimeout(timer);
-        reject(new Error(`costgate serve ended (${code ?? signal}) before listening:\n${log}`));
-      }
-    });
-    proc.log = () => log;
-  });
+  return startServe(BIN, config, { cwd: work });
 }
 
 before(async () => {

@@ -20,13 +20,15 @@
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync }
   from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { startServe, startFakeUpstream, died, describeExit, stopServer } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 if (!existsSync(path.join(here, 'node_modules', 'openai')) ||
@@ -142,81 +144,12 @@ function writeConfig(fakePort) {
   writeFileSync(config, JSON.stringify(cfg, null, 4) + '\n');
 }
 
-// Starts tests/fake_upstream.py (python3 from PATH) on a free port; resolves with the process,
-// its port on .port.
 function startFake() {
-  return new Promise((resolve, reject) => {
-    const script = path.join(here, '..', 'fake_upstream.py');
-    const proc = spawn('python3', [script, '--port', '0', '--key', OPENAI_KEY,
-                                   '--anthropic-key', ANTHROPIC_KEY],
-                       { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`fake upstream did not start:\n${err}`)),
-                             10000);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /fake upstream listening on 127\.0\.0\.1:([0-9]+)/.exec(out);
-      if (m && !proc.port) {
-        proc.port = Number(m[1]);
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    });
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
-    proc.on('exit', (code, signal) => {
-      if (!proc.port) {
-        clearTimeout(timer);
-        reject(new Error(`fake upstream ended (${code ?? signal}) before listening:\n${err}`));
-      }
-    });
-    proc.log = () => err;
-  });
+  return startFakeUpstream(path.join(here, '..', 'fake_upstream.py'), OPENAI_KEY, ANTHROPIC_KEY);
 }
 
 function startServer() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(BIN, ['serve', '--config', config, '--listen', '127.0.0.1:0',
-                             '--threads', '2'],
-                       { cwd: work, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`costgate serve did not start:\n${log}`)),
-                             20000);
-    proc.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:([0-9]+)/.exec(log);
-      if (m && !proc.port) {
-        proc.port = Number(m[1]);
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    });
-    proc.on('exit', (code, signal) => {
-      if (!proc.port) {
-        clearTimeout(timer);
-        reject(new Error(`costgate serve ended (${code ?? signal}) before listening:\n${log}`));
-      }
-    });
-    proc.log = () => log;
-  });
-}
-
-function died(proc) {
-  return proc.exitCode !== null || proc.signalCode !== null;
-}
-
-function describeExit(proc) {
-  return proc.signalCode ? `was killed by ${proc.signalCode}` : `exited ${proc.exitCode}`;
-}
-
-// SIGTERM; resolves with the exit code, or the signal's name when a signal ended it.
-function stopServer(proc) {
-  return new Promise((resolve) => {
-    if (died(proc)) return resolve(proc.exitCode ?? proc.signalCode);
-    proc.on('exit', (code, signal) => resolve(code ?? signal));
-    proc.kill('SIGTERM');
-  });
+  return startServe(BIN, config, { cwd: work, env: childEnv });
 }
 
 before(async () => {
