@@ -11,6 +11,7 @@
 #include "store/migrations.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
+#include "store/store_file_test.h"
 
 namespace costgate::store {
 namespace {
@@ -20,32 +21,8 @@ TimePoint at(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 constexpr char kMirrorArn[] =
     "arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/abcdefghij12";
 
-class BedrockMirrorStoreTest : public ::testing::Test {
+class BedrockMirrorStoreTest : public StoreFileTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = "/tmp/costgate_mirror_store_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/costgate.db";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string query(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    std::string out = "<none>";
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(stmt, 0);
-      out = t == nullptr ? "NULL" : reinterpret_cast<const char*>(t);
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close_v2(db);
-    return out;
-  }
   static profiles::Profile profile(std::string id, std::string name, std::string bedrock_arn) {
     profiles::Profile p;
     p.id = std::move(id);
@@ -57,9 +34,6 @@ class BedrockMirrorStoreTest : public ::testing::Test {
     p.created_at = at(1000);
     return p;
   }
-
-  std::string dir_;
-  std::string path_;
 };
 
 TEST_F(BedrockMirrorStoreTest, MigrationFiveIndexesTheMirrorArn) {
