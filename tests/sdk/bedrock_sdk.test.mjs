@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { dec, costCalculator } from './money.mjs';
 import { startServe, startFakeUpstream, died } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,35 +55,9 @@ const PLAIN_DECIMAL_RE = /^[0-9]+(\.[0-9]+)?$/;
 const ACCESS_KEY_RE = /^AKCG[A-Z0-9]{16}$/;
 const SECRET_RE = /^[A-Za-z0-9]{40}$/;
 
-// --- exact decimals: BigInt scaled by 10^SCALE -------------------------------------------------
+// --- exact money ----------------------------------------------------------------------------
 
-const SCALE = 30;
-function dec(text) {
-  const s = String(text);
-  assert.match(s, /^[0-9]+(\.[0-9]+)?$/, `not a plain decimal: ${text}`);
-  const [whole, frac = ''] = s.split('.');
-  return BigInt(whole + frac) * 10n ** BigInt(SCALE - frac.length);
-}
-
-// models.json's prices in PRICE_REGION (USD per 1,000 tokens), the entry in effect now.
-function loadPrices() {
-  const models = JSON.parse(readFileSync(path.join(EXAMPLES, 'models.json'), 'utf8'));
-  const now = new Date().toISOString();
-  const out = {};
-  for (const [model, entry] of Object.entries(models[PRICE_REGION].text)) {
-    const entries = Array.isArray(entry) ? entry : [entry];
-    const inForce = entries.filter((x) => !x.effective_from || x.effective_from <= now)
-      .sort((a, b) => (a.effective_from || '').localeCompare(b.effective_from || ''));
-    const chosen = inForce[inForce.length - 1];
-    out[model] = { input: dec(String(chosen.input_cost)), output: dec(String(chosen.output_cost)) };
-  }
-  return out;
-}
-const PRICES = loadPrices();
-function expectedCost(model, inputTokens, outputTokens) {
-  const p = PRICES[model];
-  return (BigInt(inputTokens) * p.input + BigInt(outputTokens) * p.output) / 1000n;
-}
+const expectedCost = costCalculator(EXAMPLES, PRICE_REGION);
 
 // --- costgate --------------------------------------------------------------------------------
 

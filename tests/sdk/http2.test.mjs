@@ -14,11 +14,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import http2 from 'node:http2';
-import { existsSync, mkdtempSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { dec, costCalculator } from './money.mjs';
 import { startServe } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,40 +36,9 @@ const CALL_ID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const PLAIN_DECIMAL_RE = /^[0-9]+(\.[0-9]+)?$/;
 const MAX_BODY = 6 * 1024 * 1024;
 
-// --- exact decimals: BigInt scaled by 10^SCALE -------------------------------------------------
+// --- exact money ----------------------------------------------------------------------------
 
-const SCALE = 30;
-// A decimal as text (JSON numbers may print with an exponent: 1e-7).
-function dec(text) {
-  let s = String(text);
-  let exp = 0;
-  const e = s.search(/[eE]/);
-  if (e >= 0) {
-    exp = Number(s.slice(e + 1));
-    s = s.slice(0, e);
-  }
-  assert.match(s, /^[0-9]+(\.[0-9]+)?$/, `not a plain decimal: ${text}`);
-  const [whole, frac = ''] = s.split('.');
-  const shift = SCALE - frac.length + exp;
-  assert.ok(shift >= 0, `too many decimals: ${text}`);
-  return BigInt(whole + frac) * 10n ** BigInt(shift);
-}
-
-// models.json's prices in REGION (USD per 1,000 tokens), the entry in effect now.
-function price(model) {
-  const models = JSON.parse(readFileSync(path.join(EXAMPLES, 'models.json'), 'utf8'));
-  const now = new Date().toISOString();
-  const entry = models[REGION].text[model];
-  const entries = (Array.isArray(entry) ? entry : [entry])
-    .filter((x) => !x.effective_from || x.effective_from <= now)
-    .sort((a, b) => (a.effective_from || '').localeCompare(b.effective_from || ''));
-  const chosen = entries[entries.length - 1];
-  return { input: dec(String(chosen.input_cost)), output: dec(String(chosen.output_cost)) };
-}
-function expectedCost(model, inputTokens, outputTokens) {
-  const p = price(model);
-  return (BigInt(inputTokens) * p.input + BigInt(outputTokens) * p.output) / 1000n;
-}
+const expectedCost = costCalculator(EXAMPLES, REGION);
 
 // --- costgate --------------------------------------------------------------------------------
 

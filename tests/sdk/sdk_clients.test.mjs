@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { dec, costCalculator } from './money.mjs';
 import { startServe, startFakeUpstream, died, describeExit, stopServer } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -52,49 +53,9 @@ const SONNET = 'anthropic.claude-3-5-sonnet-20241022-v2:0';
 const CALL_ID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const PLAIN_DECIMAL_RE = /^[0-9]+(\.[0-9]+)?$/;
 
-// --- exact decimals: BigInt scaled by 10^SCALE -------------------------------------------------
+// --- exact money ----------------------------------------------------------------------------
 
-const SCALE = 30;
-function dec(text) {
-  let s = String(text);
-  let exp = 0;
-  const e = s.search(/[eE]/);
-  if (e >= 0) {
-    exp = Number(s.slice(e + 1));
-    s = s.slice(0, e);
-  }
-  assert.match(s, /^[0-9]+(\.[0-9]+)?$/, `not a plain decimal: ${text}`);
-  const [whole, frac = ''] = s.split('.');
-  const shift = SCALE - frac.length + exp;
-  assert.ok(shift >= 0, `too many decimals: ${text}`);
-  return BigInt(whole + frac) * 10n ** BigInt(shift);
-}
-
-// models.json's prices in REGION (USD per 1,000 tokens), the entry in effect now.
-function loadPrices() {
-  const models = JSON.parse(readFileSync(path.join(EXAMPLES, 'models.json'), 'utf8'));
-  const now = new Date().toISOString();
-  const out = {};
-  for (const [model, entry] of Object.entries(models[REGION].text)) {
-    const entries = Array.isArray(entry) ? entry : [entry];
-    const inForce = entries.filter((x) => !x.effective_from || x.effective_from <= now)
-      .sort((a, b) => (a.effective_from || '').localeCompare(b.effective_from || ''));
-    const chosen = inForce[inForce.length - 1];
-    // JSON numbers with up to 15 significant digits print back as written.
-    // Without cache prices, cache tokens cost the input price.
-    out[model] = { input: dec(String(chosen.input_cost)), output: dec(String(chosen.output_cost)),
-                   cacheRead: dec(String(chosen.cache_read_cost ?? chosen.input_cost)),
-                   cacheWrite: dec(String(chosen.cache_write_cost ?? chosen.input_cost)) };
-  }
-  return out;
-}
-const PRICES = loadPrices();
-// inputTokens are the plain (uncached) input tokens.
-function expectedCost(model, inputTokens, outputTokens, cacheRead = 0, cacheWrite = 0) {
-  const p = PRICES[model];
-  return (BigInt(inputTokens) * p.input + BigInt(outputTokens) * p.output +
-          BigInt(cacheRead) * p.cacheRead + BigInt(cacheWrite) * p.cacheWrite) / 1000n;
-}
+const expectedCost = costCalculator(EXAMPLES, REGION);
 
 // --- costgate --------------------------------------------------------------------------------
 
@@ -765,12 +726,11 @@ test('the ledger holds the upstream calls at their exact costs, and the 429s as 
     assert.deepEqual(rec.usage, { input_tokens: f.want.plain, output_tokens: f.want.output,
                                   cache_read_tokens: f.want.cacheRead,
                                   cache_write_tokens: f.want.cacheWrite });
-    const p = PRICES[SONNET];
-    assert.equal(dec(rec.cost.plain_input_usd), BigInt(f.want.plain) * p.input / 1000n);
-    assert.equal(dec(rec.cost.cache_read_usd), BigInt(f.want.cacheRead) * p.cacheRead / 1000n);
-    assert.equal(dec(rec.cost.cache_write_usd),
-                 BigInt(f.want.cacheWrite) * p.cacheWrite / 1000n);
-    assert.equal(dec(rec.cost.output_usd), BigInt(f.want.output) * p.output / 1000n);
+    // Each kind alone: its tokens times its price, exactly.
+    assert.equal(dec(rec.cost.plain_input_usd), expectedCost(SONNET, f.want.plain, 0));
+    assert.equal(dec(rec.cost.cache_read_usd), expectedCost(SONNET, 0, 0, f.want.cacheRead));
+    assert.equal(dec(rec.cost.cache_write_usd), expectedCost(SONNET, 0, 0, 0, f.want.cacheWrite));
+    assert.equal(dec(rec.cost.output_usd), expectedCost(SONNET, 0, f.want.output));
     assert.equal(dec(rec.cost.total_usd), f.want.cost);
     total += f.want.cost;
   }
