@@ -56,7 +56,7 @@ auto asyncAppend(metering::LedgerWriter& ledger, metering::UsageRecord record, T
         // With LedgerWriter::Committer::kCallers this thread commits, once the handlers
         // already ready have run: the calls answered in the same round share the transaction.
         // A later turn finds the queue empty (or another thread committing) and returns.
-        asio::post(ex, [&ledger, ex] { commitTurn(ledger, ex); });
+        if (ledger.callersCommit()) asio::post(ex, [&ledger, ex] { commitTurn(ledger, ex); });
       },
       token, std::move(record));
 }

@@ -57,6 +57,8 @@ class LedgerWriter {
   // queued, so no request thread ever waits on it. With Committer::kWriterThread it does
   // nothing and returns false.
   bool commitQueued();
+  // Committer::kCallers: appending threads must call commitQueued().
+  bool callersCommit() const { return options_.committer == Committer::kCallers; }
   // Blocks until everything queued before the call is committed (or its commit failed) and its
   // `done` has run. Records queued meanwhile are not waited for. Not from a `done` callback.
   void flush();
