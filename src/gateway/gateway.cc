@@ -254,6 +254,7 @@ asio::awaitable<Status> Gateway::commit(Call& call) {
     spdlog::error("ledger: call {} (profile {}, cost {}) was not recorded: {}", call.record.call_id,
                   call.record.profile_name, call.record.cost.total().toString(), s.error());
   }
+  for (metering::RecordSink* sink : sinks_) sink->onRecord(call.record);
   co_return s;
 }
 

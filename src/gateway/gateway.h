@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/dialect.h"
 #include "common/clock.h"
@@ -15,6 +16,7 @@
 #include "gateway/snapshot.h"
 #include "http/router.h"
 #include "metering/ledger_writer.h"
+#include "metering/record_sink.h"
 #include "providers/provider.h"
 
 namespace costgate::gateway {
@@ -48,6 +50,10 @@ class Gateway {
   // /model/{modelId}/converse-stream, /healthz and /readyz.
   void addRoutes(http::Router& router);
 
+  // Tells `sink` of every call's final record (after its ledger commit). Call before serving;
+  // `sink` must outlive the Gateway.
+  void addRecordSink(metering::RecordSink& sink) { sinks_.push_back(&sink); }
+
   // Releases the upstreams' pooled connections; call after the server's threads have stopped.
   void shutdown();
 
@@ -77,6 +83,7 @@ class Gateway {
   control::Admission& admission_;
   std::map<std::string, std::unique_ptr<providers::Provider>> providers_;
   Clock& clock_;
+  std::vector<metering::RecordSink*> sinks_;
 };
 
 }  // namespace costgate::gateway
