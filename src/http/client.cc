@@ -33,6 +33,14 @@ namespace {
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 // A body piece at most: small, as a stream waits for its next event with this buffer held.
 constexpr size_t kPieceBytes = 1024;
+// Room for an answer's status line, headers and a small body, so that a typical non-streamed
+// answer takes one recv (Beast starts at 512 bytes). Given back once the headers are parsed, so a
+// held stream does not keep it.
+constexpr size_t kAnswerReadBytes = 4096;
+// A pooled connection back from a call this recently is reused without peeking at it first: a
+// server that closes idle connections does so after seconds, and at thousands of calls a second
+// the peek is one system call per call.
+constexpr auto kFreshIdle = std::chrono::milliseconds(250);
 
 std::string describe(const beast::error_code& ec) { return ec.message(); }
 
@@ -139,7 +147,8 @@ struct HttpClient::Impl {
         if (idle[i]->executor != ex) continue;
         std::unique_ptr<Conn> c = std::move(idle[i]);
         idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(i));
-        if (now - c->idle_since > opts.idle_keepalive || c->stale()) {
+        auto idle_for = now - c->idle_since;
+        if (idle_for > opts.idle_keepalive || (idle_for > kFreshIdle && c->stale())) {
           dead.push_back(std::move(c));
         } else {
           found = std::move(c);
@@ -546,12 +555,14 @@ asio::awaitable<ClientResult> HttpClient::send(const Request& request,
   Stage stage = Stage::kFirstByte;
   milliseconds limit = budget(o.timeouts.first_byte, deadline, stage);
   conn->lowest().expires_after(limit);
+  conn->buffer.reserve(kAnswerReadBytes);
   beast::error_code ec;
   if (conn->tls) {
     ec = co_await readHeader(*conn->tls, conn->buffer, *impl->parser);
   } else {
     ec = co_await readHeader(*conn->plain, conn->buffer, *impl->parser);
   }
+  conn->buffer.shrink_to_fit();
   if (ec) {
     conn->close();
     if (ec == beast::error::timeout) {

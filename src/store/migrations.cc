@@ -1,6 +1,7 @@
 #include "store/migrations.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 
@@ -157,9 +158,63 @@ constexpr std::string_view kMigration5 = R"sql(
 CREATE UNIQUE INDEX profiles_by_bedrock_arn ON profiles (bedrock_arn) WHERE bedrock_arn <> '';
 )sql";
 
+// Version 6: the ledger keeps each row in one b-tree ordered by (started_at, call_id) instead of
+// a rowid table plus a call-id index and a by-start index: every commit writes half the pages
+// (the row's b-tree and the by-profile index), which is most of a group commit's cost. Time-range
+// reads walk the key itself. A call's record always carries the same started_at, so a retried
+// batch still meets its rows' keys and is skipped row by row; call_id stays unique per process.
+constexpr std::string_view kMigration6 = R"sql(
+CREATE TABLE usage_records_v6 (
+  call_id            TEXT NOT NULL,
+  request_id         TEXT NOT NULL,
+  started_at         INTEGER NOT NULL,
+  first_token_at     INTEGER,
+  ended_at           INTEGER NOT NULL,
+  profile_id         TEXT NOT NULL,
+  profile_name       TEXT NOT NULL,
+  tags_json          TEXT NOT NULL,
+  key_id             TEXT NOT NULL,
+  model_id           TEXT NOT NULL,
+  region             TEXT NOT NULL,
+  dialect            TEXT NOT NULL,
+  upstream           TEXT NOT NULL,
+  input_tokens       INTEGER NOT NULL,
+  output_tokens      INTEGER NOT NULL,
+  cache_read_tokens  INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  input_per_1k       TEXT NOT NULL,
+  output_per_1k      TEXT NOT NULL,
+  cache_read_per_1k  TEXT,
+  cache_write_per_1k TEXT,
+  plain_input_cost   TEXT NOT NULL,
+  cache_read_cost    TEXT NOT NULL,
+  cache_write_cost   TEXT NOT NULL,
+  output_cost        TEXT NOT NULL,
+  total_cost         TEXT NOT NULL,
+  status             TEXT NOT NULL,
+  http_status        INTEGER NOT NULL,
+  error_type         TEXT NOT NULL,
+  estimated          INTEGER NOT NULL,
+  unpriced           INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (started_at, call_id)
+) WITHOUT ROWID;
+INSERT INTO usage_records_v6 (call_id, request_id, started_at, first_token_at, ended_at, profile_id, profile_name,
+  tags_json, key_id, model_id, region, dialect, upstream, input_tokens, output_tokens,
+  cache_read_tokens, cache_write_tokens, input_per_1k, output_per_1k, cache_read_per_1k,
+  cache_write_per_1k, plain_input_cost, cache_read_cost, cache_write_cost, output_cost, total_cost,
+  status, http_status, error_type, estimated, unpriced) SELECT call_id, request_id, started_at, first_token_at, ended_at, profile_id, profile_name,
+  tags_json, key_id, model_id, region, dialect, upstream, input_tokens, output_tokens,
+  cache_read_tokens, cache_write_tokens, input_per_1k, output_per_1k, cache_read_per_1k,
+  cache_write_per_1k, plain_input_cost, cache_read_cost, cache_write_cost, output_cost, total_cost,
+  status, http_status, error_type, estimated, unpriced FROM usage_records;
+DROP TABLE usage_records;
+ALTER TABLE usage_records_v6 RENAME TO usage_records;
+CREATE INDEX usage_records_by_profile ON usage_records (profile_id, started_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
-    Migration{4, kMigration4}, Migration{5, kMigration5},
+    Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
@@ -205,6 +260,11 @@ Status migrate(sqlite::Database& db, std::string_view path, TimePoint now,
   if (!version) return makeError(version.error());
   if (*version > known) return newerStoreError(path, *version, known);
   if (*version == known) return {};
+  if (*version > 0) {
+    spdlog::info("store {}: upgrading its schema from version {} to {} (on a large ledger this "
+                 "rewrites it and may take minutes)",
+                 path, *version, known);
+  }
 
   for (const Migration& m : migrations) {
     std::string what = fmt::format("store {}: apply schema migration {}", path, m.version);

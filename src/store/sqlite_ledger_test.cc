@@ -450,6 +450,59 @@ TEST_F(SqliteLedgerTest, RowsWrittenBeforeTheUnpricedColumnReadAsPriced) {
   EXPECT_EQ(rows[0].cost.total().toString(), "0.000005");
 }
 
+// Version 6 rebuilds the ledger as one b-tree keyed by (started_at, call_id) plus the by-profile
+// index: rows written under version 5 come through unchanged, in time order, and a retried
+// record is still skipped.
+TEST_F(SqliteLedgerTest, VersionSixKeepsEveryRowInOneBtreeByStartAndCallId) {
+  {
+    auto db = sqlite::Database::open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(migrate(*db, path_, at(kT0), schemaMigrations().first(5)).ok());
+    for (
+        const char* row :
+        {"('01C', 'rc', 30, NULL, 31, 'p1', 'one', '[]', 'k', 'm', 'r', 'openai', 'sim', 1, 2, 0, "
+         "0, '0.001', '0.002', NULL, NULL, '0.000001', '0', '0', '0.000004', '0.000005', "
+         "'success', 200, '', 0, 0)",
+         "('01A', '', 10, 11, 12, 'p2', 'two', '[{\"key\":\"TenantID\",\"value\":\"t2\"}]', "
+         "'k', 'm', 'r', 'seed', 'sim', 5, 0, 0, 0, '0.001', '0.002', NULL, NULL, '0.000005', '0', "
+         "'0', '0', '0.000005', 'failure', 502, 'upstream_error', 1, 1)",
+         "('01B', '', 20, NULL, 21, 'p1', 'one', '[]', 'k', 'm', 'r', 'openai', 'sim', 0, 0, 0, 0, "
+         "'0.001', '0.002', NULL, NULL, '0', '0', '0', '0', '0', 'success', 200, '', 0, 0)"}) {
+      ASSERT_TRUE(db->exec(std::string("INSERT INTO usage_records VALUES ") + row, "seed").ok());
+    }
+  }
+  EXPECT_EQ(rawQuery(path_,
+                     "SELECT count(*) FROM sqlite_master WHERE tbl_name = "
+                     "'usage_records'"),
+            "4");  // the rowid table, its call-id index, by_profile, by_start
+  auto ledger = open();
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(rawQuery(path_, "SELECT max(version) FROM schema_migrations"),
+            std::to_string(latestSchemaVersion()));
+  EXPECT_EQ(rawQuery(path_,
+                     "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                     "WHERE tbl_name = 'usage_records' ORDER BY name)"),
+            "usage_records,usage_records_by_profile");
+  EXPECT_NE(rawQuery(path_, "SELECT sql FROM sqlite_master WHERE name = 'usage_records'")
+                .find("WITHOUT ROWID"),
+            std::string::npos);
+  std::vector<UsageRecord> rows = query(*ledger);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].call_id, "01A");
+  EXPECT_EQ(rows[0].tags, (std::vector<Tag>{{"TenantID", "t2"}}));
+  EXPECT_EQ(rows[0].first_token_at, at(11));
+  EXPECT_EQ(rows[0].error_type, "upstream_error");
+  EXPECT_TRUE(rows[0].estimated);
+  EXPECT_TRUE(rows[0].unpriced);
+  EXPECT_EQ(rows[1].call_id, "01B");
+  EXPECT_EQ(rows[2].call_id, "01C");
+  EXPECT_EQ(rows[2].request_id, "rc");
+  EXPECT_EQ(rows[2].cost.total().toString(), "0.000005");
+
+  ASSERT_TRUE(ledger->append({rows[2]}).ok());  // retried: skipped
+  EXPECT_EQ(ledger->count().value(), 3);
+}
+
 TEST_F(SqliteLedgerTest, ReportsARecordWhoseMoneyWasDamaged) {
   auto ledger = open();
   UsageRecord r = smallRecord("p1", 1, money("0.5"));
