@@ -212,9 +212,48 @@ ALTER TABLE usage_records_v6 RENAME TO usage_records;
 CREATE INDEX usage_records_by_profile ON usage_records (profile_id, started_at);
 )sql";
 
+// Versions 7 and 8: PLACEHOLDERS. Parallel branches (issue 6: the metric store, notify's outbox)
+// add their own migrations 7 and 8; these empty steps only keep the list free of gaps on this
+// branch. The merger replaces them with the real ones (and renumbers alarms' 9 if need be).
+constexpr std::string_view kMigration7Placeholder = "SELECT 1;";
+constexpr std::string_view kMigration8Placeholder = "SELECT 1;";
+
+// Version 9: alarms and their history (alarms/alarm_store.h). An alarm's definition is kept as
+// its CloudWatch-shaped JSON (alarms/alarm_json.h), so new alarm fields need no migration; the
+// status lives in columns because every tick's transitions rewrite it. History items are kept in
+// order of appending (seq); old_state/new_state are NULL except for StateUpdate items.
+constexpr std::string_view kMigration9 = R"sql(
+CREATE TABLE alarms (
+  name                     TEXT NOT NULL PRIMARY KEY,
+  kind                     TEXT NOT NULL,
+  definition_json          TEXT NOT NULL,
+  state                    TEXT NOT NULL,
+  state_reason             TEXT NOT NULL,
+  state_reason_data        TEXT NOT NULL,
+  state_updated_at         INTEGER NOT NULL,
+  configuration_updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE alarm_history (
+  seq         INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  alarm_name  TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  summary     TEXT NOT NULL,
+  old_state   TEXT,
+  new_state   TEXT,
+  reason      TEXT NOT NULL,
+  reason_data TEXT NOT NULL
+);
+CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, at);
+CREATE INDEX alarm_history_by_time ON alarm_history (at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
     Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
+    Migration{7, kMigration7Placeholder}, Migration{8, kMigration8Placeholder},
+    Migration{9, kMigration9},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
