@@ -37,8 +37,8 @@ constexpr NamedTreatment kTreatments[] = {
 bool validQueryId(std::string_view id) {
   if (id.empty() || id[0] < 'a' || id[0] > 'z') return false;
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -60,9 +60,12 @@ Status validateStat(const MetricStat& m, std::string_view where) {
 
 std::string_view stateName(AlarmState s) {
   switch (s) {
-    case AlarmState::kOk: return "OK";
-    case AlarmState::kAlarm: return "ALARM";
-    case AlarmState::kInsufficientData: return "INSUFFICIENT_DATA";
+    case AlarmState::kOk:
+      return "OK";
+    case AlarmState::kAlarm:
+      return "ALARM";
+    case AlarmState::kInsufficientData:
+      return "INSUFFICIENT_DATA";
   }
   return "INSUFFICIENT_DATA";
 }
@@ -118,9 +121,12 @@ std::string actionTargetName(const ActionTarget& t) {
 
 const std::vector<ActionTarget>& AlarmActions::forState(AlarmState s) const {
   switch (s) {
-    case AlarmState::kOk: return on_ok;
-    case AlarmState::kAlarm: return on_alarm;
-    case AlarmState::kInsufficientData: return on_insufficient_data;
+    case AlarmState::kOk:
+      return on_ok;
+    case AlarmState::kAlarm:
+      return on_alarm;
+    case AlarmState::kInsufficientData:
+      return on_insufficient_data;
   }
   return on_insufficient_data;
 }
@@ -185,18 +191,19 @@ Status validate(const MetricAlarm& a) {
   bool result_found = false;
   for (const MetricDataQuery& q : math.queries) {
     if (!validQueryId(q.id)) {
-      return fail(fmt::format("query id \"{}\" must start with a lowercase letter and hold only "
-                              "letters, digits and _",
-                              q.id));
+      return fail(
+          fmt::format("query id \"{}\" must start with a lowercase letter and hold only "
+                      "letters, digits and _",
+                      q.id));
     }
     if (!ids.insert(q.id).second) return fail(fmt::format("query id \"{}\" appears twice", q.id));
     if (q.metric_stat.has_value() == !q.expression.empty()) {
-      return fail(fmt::format("query \"{}\" must have exactly one of a metric and an expression",
-                              q.id));
+      return fail(
+          fmt::format("query \"{}\" must have exactly one of a metric and an expression", q.id));
     }
     if (q.metric_stat) {
-      if (Status st = validateStat(*q.metric_stat,
-                                   fmt::format("alarm \"{}\" query \"{}\"", a.name, q.id));
+      if (Status st =
+              validateStat(*q.metric_stat, fmt::format("alarm \"{}\" query \"{}\"", a.name, q.id));
           !st) {
         return st;
       }

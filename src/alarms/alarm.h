@@ -37,10 +37,14 @@ Result<Comparison> parseComparison(std::string_view text);
 // True when `value` breaches `threshold` under `c` (compared as doubles, exactly).
 inline bool breaches(Comparison c, double value, double threshold) {
   switch (c) {
-    case Comparison::kGreaterThanOrEqualToThreshold: return value >= threshold;
-    case Comparison::kGreaterThanThreshold: return value > threshold;
-    case Comparison::kLessThanThreshold: return value < threshold;
-    case Comparison::kLessThanOrEqualToThreshold: return value <= threshold;
+    case Comparison::kGreaterThanOrEqualToThreshold:
+      return value >= threshold;
+    case Comparison::kGreaterThanThreshold:
+      return value > threshold;
+    case Comparison::kLessThanThreshold:
+      return value < threshold;
+    case Comparison::kLessThanOrEqualToThreshold:
+      return value <= threshold;
   }
   return false;
 }

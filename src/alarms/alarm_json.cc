@@ -83,7 +83,8 @@ class Reader {
   Result<bool> boolean(std::string_view key, bool fallback) {
     const json::value* v = o_.if_contains(key);
     if (v == nullptr || v->is_null()) return fallback;
-    if (!v->is_bool()) return makeError(fmt::format("{}: \"{}\" must be true or false", where_, key));
+    if (!v->is_bool())
+      return makeError(fmt::format("{}: \"{}\" must be true or false", where_, key));
     return v->as_bool();
   }
   // nullptr when absent.
@@ -109,8 +110,8 @@ class Reader {
   std::string where_;
 };
 
-#define COSTGATE_TRY(var, expr)              \
-  auto var##_r = (expr);                     \
+#define COSTGATE_TRY(var, expr)                    \
+  auto var##_r = (expr);                           \
   if (!var##_r) return makeError(var##_r.error()); \
   auto var = std::move(*var##_r)
 
@@ -119,7 +120,8 @@ Result<std::vector<metrics::Dimension>> dimensionsFrom(Reader& r) {
   std::vector<metrics::Dimension> out;
   if (list == nullptr) return out;
   for (const json::value& v : *list) {
-    if (!v.is_object()) return makeError(fmt::format("{}: a dimension must be an object", r.where()));
+    if (!v.is_object())
+      return makeError(fmt::format("{}: a dimension must be an object", r.where()));
     Reader d(v.as_object(), r.where() + " dimension");
     COSTGATE_TRY(name, d.string("Name", true));
     COSTGATE_TRY(value, d.string("Value", true));
@@ -133,7 +135,8 @@ Result<std::vector<ActionTarget>> targetsFrom(Reader& r, std::string_view key) {
   std::vector<ActionTarget> out;
   if (list == nullptr) return out;
   for (const json::value& v : *list) {
-    if (!v.is_string()) return makeError(fmt::format("{}: \"{}\" must hold strings", r.where(), key));
+    if (!v.is_string())
+      return makeError(fmt::format("{}: \"{}\" must hold strings", r.where(), key));
     COSTGATE_TRY(t, parseActionTarget(v.as_string()));
     out.push_back(std::move(t));
   }
@@ -193,13 +196,15 @@ Result<MetricStat> metricStatFrom(Reader& r, const json::object& metric, std::st
 }  // namespace
 
 Result<ActionTarget> parseActionTarget(std::string_view text) {
-  if (text.starts_with("topic:") && text.size() > 6) return ActionTarget(TopicAction{std::string(text.substr(6))});
+  if (text.starts_with("topic:") && text.size() > 6)
+    return ActionTarget(TopicAction{std::string(text.substr(6))});
   if (text.starts_with("arn:aws:sns:")) {
     size_t last = text.rfind(':');
-    if (last + 1 < text.size()) return ActionTarget(TopicAction{std::string(text.substr(last + 1))});
+    if (last + 1 < text.size())
+      return ActionTarget(TopicAction{std::string(text.substr(last + 1))});
   }
-  return makeError(fmt::format(
-      "unknown action target \"{}\" (expected topic:NAME or an SNS topic ARN)", text));
+  return makeError(
+      fmt::format("unknown action target \"{}\" (expected topic:NAME or an SNS topic ARN)", text));
 }
 
 boost::json::value toJson(const Alarm& alarm, bool with_status) {

@@ -244,8 +244,7 @@ void AlarmSet::applyTransition(Alarm& alarm, const Transition& t, TickResult& ou
   const auto& targets = actions.forState(t.to);
   for (size_t i = 0; i < targets.size(); ++i) {
     out.actions.push_back(ActionRequest{
-        .id = fmt::format("{}/{}/{}/{}", name, t.at.time_since_epoch().count(), stateName(t.to),
-                          i),
+        .id = fmt::format("{}/{}/{}/{}", name, t.at.time_since_epoch().count(), stateName(t.to), i),
         .alarm = name,
         .description = std::visit([](const auto& x) { return x.description; }, alarm),
         .tags = alarmTags(alarm),

@@ -31,10 +31,10 @@
 namespace costgate::alarms {
 
 struct TickResult {
-  std::vector<HistoryItem> history;     // one StateUpdate per transition, in order
-  std::vector<ActionRequest> actions;   // in order of the transitions
-  std::vector<std::string> errors;      // "alarm \"x\": …" for alarms whose data failed to read
-  size_t evaluated = 0;                 // metric alarms evaluated
+  std::vector<HistoryItem> history;    // one StateUpdate per transition, in order
+  std::vector<ActionRequest> actions;  // in order of the transitions
+  std::vector<std::string> errors;     // "alarm \"x\": …" for alarms whose data failed to read
+  size_t evaluated = 0;                // metric alarms evaluated
   void append(TickResult&& other);
 };
 
@@ -72,9 +72,9 @@ class AlarmSet {
 
  private:
   struct CompositeSlot {
-    size_t index;               // into alarms_
+    size_t index;  // into alarms_
     AlarmRule rule;
-    std::vector<size_t> refs;   // alarms_ index of each rule reference
+    std::vector<size_t> refs;  // alarms_ index of each rule reference
   };
 
   Status rebuild();  // index_, composites_ (dependencies first) from alarms_

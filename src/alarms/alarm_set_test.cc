@@ -194,9 +194,8 @@ TEST_F(AlarmSetTest, CompositeAlarmsFollowTheirRuleInTheSameTick) {
   EXPECT_EQ(s.reason,
             "Rule ALARM(\"cpu\") AND NOT OK(\"errors\") evaluated to TRUE (cpu is ALARM, errors "
             "is ALARM).");
-  EXPECT_EQ(s.reason_data,
-            R"({"version":"1.0","alarms":[{"name":"cpu","state":"ALARM"},)"
-            R"({"name":"errors","state":"ALARM"}]})");
+  EXPECT_EQ(s.reason_data, R"({"version":"1.0","alarms":[{"name":"cpu","state":"ALARM"},)"
+                           R"({"name":"errors","state":"ALARM"}]})");
 
   // A drill on a child moves the composite at once.
   Result<TickResult> drill = set_.setState("cpu", AlarmState::kOk, "drill", "", clock_.now());
@@ -216,24 +215,24 @@ TEST_F(AlarmSetTest, CompositeCyclesAndMissingAlarmsAreRefused) {
   put(thresholdAlarm("m", 1, 1, TreatMissingData::kMissing));
   put(CompositeAlarm{.name = "a", .rule = R"(ALARM("m"))"});
   put(CompositeAlarm{.name = "b", .rule = R"(ALARM("a"))"});
-  EXPECT_EQ(set_.put(CompositeAlarm{.name = "a", .rule = R"(ALARM("b") OR ALARM("m"))"},
-                     clock_.now())
-                .error(),
-            "composite alarms form a cycle: a -> b -> a");
+  EXPECT_EQ(
+      set_.put(CompositeAlarm{.name = "a", .rule = R"(ALARM("b") OR ALARM("m"))"}, clock_.now())
+          .error(),
+      "composite alarms form a cycle: a -> b -> a");
   EXPECT_EQ(std::get<CompositeAlarm>(*set_.find("a")).rule, R"(ALARM("m"))");  // unchanged
-  EXPECT_EQ(set_.put(CompositeAlarm{.name = "self", .rule = R"(OK("self"))"}, clock_.now())
-                .error(),
+  EXPECT_EQ(set_.put(CompositeAlarm{.name = "self", .rule = R"(OK("self"))"}, clock_.now()).error(),
             "composite alarms form a cycle: self -> self");
   EXPECT_EQ(set_.find("self"), nullptr);
-  EXPECT_EQ(set_.put(CompositeAlarm{.name = "c", .rule = R"(ALARM("ghost"))"}, clock_.now())
-                .error(),
-            "alarm \"c\": its rule names alarm \"ghost\", which does not exist");
+  EXPECT_EQ(
+      set_.put(CompositeAlarm{.name = "c", .rule = R"(ALARM("ghost"))"}, clock_.now()).error(),
+      "alarm \"c\": its rule names alarm \"ghost\", which does not exist");
   EXPECT_EQ(set_.size(), 3u);
 }
 
 TEST_F(AlarmSetTest, LoadKeepsStoredStatuses) {
   MetricAlarm a = thresholdAlarm("kept", 1, 1, TreatMissingData::kIgnore);
-  a.status = AlarmStatus{.state = AlarmState::kAlarm, .reason = "earlier", .updated = at("2026-01-01")};
+  a.status =
+      AlarmStatus{.state = AlarmState::kAlarm, .reason = "earlier", .updated = at("2026-01-01")};
   ASSERT_TRUE(set_.load({a}).ok());
   EXPECT_EQ(state("kept"), AlarmState::kAlarm);
   TickResult r = tick();  // ignore + no data: kept

@@ -42,8 +42,8 @@ class RuleParser {
     if (pos_ >= text_.size()) {
       return makeError(fmt::format("rule: {} at position {} (the end)", what, pos_ + 1));
     }
-    return makeError(fmt::format("rule: {} at position {} (found \"{}\")", what, pos_ + 1,
-                                 peekToken()));
+    return makeError(
+        fmt::format("rule: {} at position {} (found \"{}\")", what, pos_ + 1, peekToken()));
   }
   std::string peekToken() const {
     size_t end = pos_;
@@ -190,11 +190,16 @@ bool AlarmRule::evaluate(std::span<const AlarmState> states) const {
 bool AlarmRule::eval(int n, std::span<const AlarmState> states) const {
   const Node& node = nodes_[n];
   switch (node.kind) {
-    case Node::Kind::kConst: return node.value;
-    case Node::Kind::kState: return states[node.ref] == node.state;
-    case Node::Kind::kNot: return !eval(node.left, states);
-    case Node::Kind::kAnd: return eval(node.left, states) && eval(node.right, states);
-    case Node::Kind::kOr: return eval(node.left, states) || eval(node.right, states);
+    case Node::Kind::kConst:
+      return node.value;
+    case Node::Kind::kState:
+      return states[node.ref] == node.state;
+    case Node::Kind::kNot:
+      return !eval(node.left, states);
+    case Node::Kind::kAnd:
+      return eval(node.left, states) && eval(node.right, states);
+    case Node::Kind::kOr:
+      return eval(node.left, states) || eval(node.right, states);
   }
   return false;
 }
@@ -212,9 +217,8 @@ Status checkCompositeReferences(std::span<const Alarm> alarms) {
     if (!rule) return makeError(fmt::format("alarm \"{}\": {}", c->name, rule.error()));
     for (const std::string& ref : rule->references()) {
       if (!by_name.contains(ref)) {
-        return makeError(
-            fmt::format("alarm \"{}\": its rule names alarm \"{}\", which does not exist", c->name,
-                        ref));
+        return makeError(fmt::format(
+            "alarm \"{}\": its rule names alarm \"{}\", which does not exist", c->name, ref));
       }
     }
     edges[c->name] = rule->references();

@@ -36,10 +36,10 @@ class AlarmRule {
  private:
   struct Node {
     enum class Kind { kConst, kState, kNot, kAnd, kOr } kind;
-    bool value = false;            // kConst
-    AlarmState state{};            // kState: the state tested for
-    size_t ref = 0;                // kState: index into references_
-    int left = -1, right = -1;     // children (kNot uses left)
+    bool value = false;         // kConst
+    AlarmState state{};         // kState: the state tested for
+    size_t ref = 0;             // kState: index into references_
+    int left = -1, right = -1;  // children (kNot uses left)
   };
   friend class RuleParser;
   bool eval(int node, std::span<const AlarmState> states) const;

@@ -42,9 +42,8 @@ TEST(AlarmRuleTest, NamesAreQuotedWithEscapesOrBare) {
       R"(ALARM("BedrockTokenCostAlarm-customer1_websearch") OR ALARM("odd \"name\" \\ x"))"
       R"( OR OK(bare-name.1))");
   ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ(r->references(),
-            (std::vector<std::string>{"BedrockTokenCostAlarm-customer1_websearch",
-                                      R"(odd "name" \ x)", "bare-name.1"}));
+  EXPECT_EQ(r->references(), (std::vector<std::string>{"BedrockTokenCostAlarm-customer1_websearch",
+                                                       R"(odd "name" \ x)", "bare-name.1"}));
 }
 
 TEST(AlarmRuleTest, ErrorsNameThePosition) {
@@ -54,10 +53,11 @@ TEST(AlarmRuleTest, ErrorsNameThePosition) {
             "FALSE, NOT or '(' at position 15 (the end)");
   EXPECT_EQ(parseError(R"(ALARM("a") XOR OK("b"))"),
             "rule: expected AND, OR or the end of the rule at position 12 (found \"XOR\")");
-  EXPECT_EQ(parseError(R"((ALARM("a") OR TRUE)"),
-            "rule: expected ')' at position 20 (the end)");
-  EXPECT_EQ(parseError(R"(ALARM("a)"), "rule: unterminated alarm name at position 7 (found \"\"\")");
-  EXPECT_EQ(parseError("ALARM a"), "rule: expected '(' and an alarm name at position 7 (found \"a\")");
+  EXPECT_EQ(parseError(R"((ALARM("a") OR TRUE)"), "rule: expected ')' at position 20 (the end)");
+  EXPECT_EQ(parseError(R"(ALARM("a)"),
+            "rule: unterminated alarm name at position 7 (found \"\"\")");
+  EXPECT_EQ(parseError("ALARM a"),
+            "rule: expected '(' and an alarm name at position 7 (found \"a\")");
   EXPECT_EQ(parseError(R"(ALARM(""))"),
             "rule: alarm name must have 1 to 255 characters (has 0) at position 7 (found \"\"\")");
   EXPECT_EQ(parseError("alarm(\"a\")"),

@@ -32,10 +32,14 @@ void forEachNewestFirst(const MetricAlarm& a, const EvaluationRange& range,
 
 std::string_view comparisonPhrase(Comparison c) {
   switch (c) {
-    case Comparison::kGreaterThanOrEqualToThreshold: return "greater than or equal to";
-    case Comparison::kGreaterThanThreshold: return "greater than";
-    case Comparison::kLessThanThreshold: return "less than";
-    case Comparison::kLessThanOrEqualToThreshold: return "less than or equal to";
+    case Comparison::kGreaterThanOrEqualToThreshold:
+      return "greater than or equal to";
+    case Comparison::kGreaterThanThreshold:
+      return "greater than";
+    case Comparison::kLessThanThreshold:
+      return "less than";
+    case Comparison::kLessThanOrEqualToThreshold:
+      return "less than or equal to";
   }
   return "";
 }
@@ -92,8 +96,12 @@ Verdict judge(const MetricAlarm& a, const EvaluationRange& range,
   v.breaching = real_breaching + (t == TreatMissingData::kBreaching ? v.filled : 0);
   if (v.real == 0) {
     switch (t) {
-      case TreatMissingData::kMissing: v.state = AlarmState::kInsufficientData; break;
-      case TreatMissingData::kIgnore: v.state = std::nullopt; break;
+      case TreatMissingData::kMissing:
+        v.state = AlarmState::kInsufficientData;
+        break;
+      case TreatMissingData::kIgnore:
+        v.state = std::nullopt;
+        break;
       case TreatMissingData::kBreaching:
       case TreatMissingData::kNotBreaching:
         v.state = v.breaching >= m ? AlarmState::kAlarm : AlarmState::kOk;
@@ -140,10 +148,10 @@ void explain(const MetricAlarm& a, const EvaluationRange& range,
 
   const std::string_view treat = treatMissingDataName(a.treat_missing_data);
   if (v.real == 0) {
-    reason = fmt::format("{}: {} in the evaluation range {} unknown", 
-                         v.state == AlarmState::kInsufficientData ? "Insufficient Data"
-                                                                  : "Missing Data",
-                         plural(range.periods, "datapoint"), range.periods == 1 ? "was" : "were");
+    reason =
+        fmt::format("{}: {} in the evaluation range {} unknown",
+                    v.state == AlarmState::kInsufficientData ? "Insufficient Data" : "Missing Data",
+                    plural(range.periods, "datapoint"), range.periods == 1 ? "was" : "were");
     if (v.state == AlarmState::kInsufficientData) {
       reason += ".";
     } else if (v.state) {
@@ -164,8 +172,7 @@ void explain(const MetricAlarm& a, const EvaluationRange& range,
       reason += fmt::format(
           "; every datapoint in the evaluation range breaches and the oldest is at least {} "
           "old, so the missing ones do not delay the alarm{}",
-          plural(a.datapoints_to_alarm, "period"),
-          v.state ? "" : " (ignore: the state is kept)");
+          plural(a.datapoints_to_alarm, "period"), v.state ? "" : " (ignore: the state is kept)");
     }
     reason += ".";
   }

@@ -10,10 +10,10 @@
 namespace costgate::alarms {
 namespace {
 
+using std::chrono::seconds;
 using testing::at;
 using testing::FakeAlarmData;
 using testing::thresholdAlarm;
-using std::chrono::seconds;
 
 constexpr AlarmState kOk = AlarmState::kOk;
 constexpr AlarmState kAlarm = AlarmState::kAlarm;
@@ -73,10 +73,8 @@ TEST(CloudWatchGoldenTest, ThreeOfThree) {
 // alarm), evaluation range 5.
 TEST(CloudWatchGoldenTest, TwoOfThree) {
   const GoldenRow rows[] = {
-      {"0 - X - X", kAlarm, kAlarm, kAlarm, kAlarm},
-      {"0 0 X 0 X", kAlarm, kAlarm, kAlarm, kAlarm},
-      {"0 - X - -", kOk, kOk, kAlarm, kOk},
-      {"- - - - 0", kOk, kOk, kAlarm, kOk},
+      {"0 - X - X", kAlarm, kAlarm, kAlarm, kAlarm}, {"0 0 X 0 X", kAlarm, kAlarm, kAlarm, kAlarm},
+      {"0 - X - -", kOk, kOk, kAlarm, kOk},          {"- - - - 0", kOk, kOk, kAlarm, kOk},
       {"- - - X -", kAlarm, kRetain, kAlarm, kOk},
   };
   for (const GoldenRow& row : rows) checkGolden(3, 2, row);
@@ -116,10 +114,14 @@ TEST(EvaluationTest, EveryComparison) {
     bool breaches;
   };
   const Case cases[] = {
-      {"GreaterThanOrEqualToThreshold", 5, true}, {">=", 4.999, false},
-      {"GreaterThanThreshold", 5, false},         {">", 5.001, true},
-      {"LessThanThreshold", 5, false},            {"<", 4.999, true},
-      {"LessThanOrEqualToThreshold", 5, true},    {"<=", 5.001, false},
+      {"GreaterThanOrEqualToThreshold", 5, true},
+      {">=", 4.999, false},
+      {"GreaterThanThreshold", 5, false},
+      {">", 5.001, true},
+      {"LessThanThreshold", 5, false},
+      {"<", 4.999, true},
+      {"LessThanOrEqualToThreshold", 5, true},
+      {"<=", 5.001, false},
   };
   for (const Case& c : cases) {
     Result<Comparison> cmp = parseComparison(c.text);
@@ -220,11 +222,9 @@ TEST(EvaluationTest, DuplicateNaNAndOutOfRangePointsAreSkipped) {
   EvaluationRange r = evaluationRange(a, at("2026-11-27T05:16:30Z"));
   const metrics::Datapoint points[] = {
       {at("2026-11-27T05:10:00Z"), 10},  // before the range
-      {at("2026-11-27T05:13:00Z"), 10},
-      {at("2026-11-27T05:14:00Z"), std::nan("")},
-      {at("2026-11-27T05:15:00Z"), 10},
-      {at("2026-11-27T05:15:30Z"), 10},  // same period as 05:15
-      {at("2026-11-27T05:16:00Z"), 10},  // after the range
+      {at("2026-11-27T05:13:00Z"), 10}, {at("2026-11-27T05:14:00Z"), std::nan("")},
+      {at("2026-11-27T05:15:00Z"), 10}, {at("2026-11-27T05:15:30Z"), 10},  // same period as 05:15
+      {at("2026-11-27T05:16:00Z"), 10},                                    // after the range
   };
   Verdict v = judge(a, r, points);
   EXPECT_EQ(v.real, 2);

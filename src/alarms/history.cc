@@ -8,9 +8,12 @@ namespace costgate::alarms {
 
 std::string_view historyItemTypeName(HistoryItemType t) {
   switch (t) {
-    case HistoryItemType::kStateUpdate: return "StateUpdate";
-    case HistoryItemType::kConfigurationUpdate: return "ConfigurationUpdate";
-    case HistoryItemType::kAction: return "Action";
+    case HistoryItemType::kStateUpdate:
+      return "StateUpdate";
+    case HistoryItemType::kConfigurationUpdate:
+      return "ConfigurationUpdate";
+    case HistoryItemType::kAction:
+      return "Action";
   }
   return "StateUpdate";
 }

@@ -15,7 +15,8 @@
 namespace costgate::alarms {
 
 enum class HistoryItemType { kStateUpdate, kConfigurationUpdate, kAction };
-std::string_view historyItemTypeName(HistoryItemType t);  // "StateUpdate", "ConfigurationUpdate", "Action"
+std::string_view historyItemTypeName(
+    HistoryItemType t);  // "StateUpdate", "ConfigurationUpdate", "Action"
 Result<HistoryItemType> parseHistoryItemType(std::string_view text);
 
 struct HistoryItem {
@@ -33,12 +34,12 @@ struct HistoryItem {
 };
 
 struct HistoryQuery {
-  std::optional<std::string> alarm;         // one alarm, else all
-  std::optional<HistoryItemType> type;      // one type, else all
-  std::optional<TimePoint> from;            // at >= from
-  std::optional<TimePoint> to;              // at < to
-  size_t limit = 100;                       // 0: no limit
-  bool newest_first = true;                 // CloudWatch's default order
+  std::optional<std::string> alarm;     // one alarm, else all
+  std::optional<HistoryItemType> type;  // one type, else all
+  std::optional<TimePoint> from;        // at >= from
+  std::optional<TimePoint> to;          // at < to
+  size_t limit = 100;                   // 0: no limit
+  bool newest_first = true;             // CloudWatch's default order
 };
 bool matches(const HistoryQuery& q, const HistoryItem& item);
 

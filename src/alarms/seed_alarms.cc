@@ -7,8 +7,8 @@ namespace costgate::alarms {
 namespace {
 
 MetricAlarm sumOfTwo(std::string name, std::string description, std::string_view profile,
-                     std::string_view first, std::string_view second,
-                     std::chrono::seconds period, double threshold, std::string_view topic) {
+                     std::string_view first, std::string_view second, std::chrono::seconds period,
+                     double threshold, std::string_view topic) {
   auto stat = [&](std::string_view metric) {
     return MetricStat{.metric = std::string(metric),
                       .dimensions = {{"InferenceProfile", std::string(profile)}},

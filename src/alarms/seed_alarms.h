@@ -4,8 +4,9 @@
 //
 //   BedrockTokenCostAlarm-{profile}          FILL(m1,0) + FILL(m2,0) over InputTokensCost,
 //                                            OutputTokensCost   Sum  300 s  >= cost
-//   BedrockTokensPerMinuteAlarm-{profile}    … InputTokens, OutputTokens          Sum  60 s  >= tokens
-//   BedrockRequestsPerMinuteAlarm-{profile}  … InvocationSuccess, InvocationFailure Sum 60 s >= requests
+//   BedrockTokensPerMinuteAlarm-{profile}    … InputTokens, OutputTokens          Sum  60 s  >=
+//   tokens BedrockRequestsPerMinuteAlarm-{profile}  … InvocationSuccess, InvocationFailure Sum 60 s
+//   >= requests
 //
 // Each term is FILLed with 0 so one missing series does not blank the sum (the seed's requests
 // alarm added two sparse metrics without filling and rarely fired; its token alarms only worked
@@ -22,9 +23,9 @@
 namespace costgate::alarms {
 
 struct SeedThresholds {
-  double cost_per_5_minutes = 1;     // USD (config.json cost_alarm_threshold)
-  double tokens_per_minute = 2000;   // token_alarm_threshold
-  double requests_per_minute = 10;   // request_alarm_threshold
+  double cost_per_5_minutes = 1;    // USD (config.json cost_alarm_threshold)
+  double tokens_per_minute = 2000;  // token_alarm_threshold
+  double requests_per_minute = 10;  // request_alarm_threshold
 };
 
 std::string tokenCostAlarmName(std::string_view profile);        // BedrockTokenCostAlarm-{profile}

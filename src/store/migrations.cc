@@ -250,9 +250,14 @@ CREATE INDEX alarm_history_by_time ON alarm_history (at);
 )sql";
 
 constexpr std::array kMigrations = {
-    Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
-    Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
-    Migration{7, kMigration7Placeholder}, Migration{8, kMigration8Placeholder},
+    Migration{1, kMigration1},
+    Migration{2, kMigration2},
+    Migration{3, kMigration3},
+    Migration{4, kMigration4},
+    Migration{5, kMigration5},
+    Migration{6, kMigration6},
+    Migration{7, kMigration7Placeholder},
+    Migration{8, kMigration8Placeholder},
     Migration{9, kMigration9},
 };
 

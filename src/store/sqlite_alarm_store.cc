@@ -189,8 +189,8 @@ class SqliteAlarmStore final : public alarms::AlarmStore {
     auto s = db_.prepare(sql, "list alarm history");
     if (!s) return errorOf(s);
     s->bindOptionalText(1, q.alarm)
-        .bindOptionalText(2, q.type ? std::optional<std::string>(std::string(
-                                          alarms::historyItemTypeName(*q.type)))
+        .bindOptionalText(2, q.type ? std::optional<std::string>(
+                                          std::string(alarms::historyItemTypeName(*q.type)))
                                     : std::nullopt)
         .bindOptionalInt64(3, q.from ? std::optional<int64_t>(toMillis(*q.from)) : std::nullopt)
         .bindOptionalInt64(4, q.to ? std::optional<int64_t>(toMillis(*q.to)) : std::nullopt)
