@@ -120,7 +120,7 @@ TEST(AlarmJsonTest, CompositeAlarmRoundTrips) {
   boost::json::value bad = toJson(c);
   bad.as_object()["AlarmRule"] = "ALARM(";
   EXPECT_EQ(alarmFromJson(bad).error(),
-            "alarm \"both\": rule: unterminated alarm name at position 7 (the end)");
+            "alarm \"both\": rule: expected an alarm name at position 7 (the end)");
 }
 
 TEST(AlarmHistoryTest, FiltersByAlarmTypeAndTimeNewestFirst) {

@@ -156,6 +156,7 @@ class RuleParser {
         name.push_back(text_[pos_++]);
       }
     }
+    if (pos_ == start) return fail("expected an alarm name");
     if (Status st = validateAlarmName(name); !st) {
       pos_ = start;
       return fail(st.error());

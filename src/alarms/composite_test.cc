@@ -56,6 +56,7 @@ TEST(AlarmRuleTest, ErrorsNameThePosition) {
   EXPECT_EQ(parseError(R"((ALARM("a") OR TRUE)"), "rule: expected ')' at position 20 (the end)");
   EXPECT_EQ(parseError(R"(ALARM("a)"),
             "rule: unterminated alarm name at position 7 (found \"\"\")");
+  EXPECT_EQ(parseError("OK( )"), "rule: expected an alarm name at position 5 (found \")\")");
   EXPECT_EQ(parseError("ALARM a"),
             "rule: expected '(' and an alarm name at position 7 (found \"a\")");
   EXPECT_EQ(parseError(R"(ALARM(""))"),

@@ -91,7 +91,9 @@ TEST_F(SqliteAlarmStoreTest, HistoryUpdatesStatusesAndFilters) {
   };
   ASSERT_TRUE(store_->appendHistory(items).ok());
 
-  const alarms::AlarmStatus& s = alarms::alarmStatus(**store_->getAlarm("a"));
+  auto stored = store_->getAlarm("a");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const alarms::AlarmStatus& s = alarms::alarmStatus(**stored);
   EXPECT_EQ(s.state, AlarmState::kAlarm);
   EXPECT_EQ(s.reason, "Threshold Crossed: 1 of the last 1 datapoints");
   EXPECT_EQ(s.reason_data, R"({"threshold":5})");
