@@ -198,15 +198,19 @@ CREATE TABLE usage_records_v6 (
   unpriced           INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (started_at, call_id)
 ) WITHOUT ROWID;
-INSERT INTO usage_records_v6 (call_id, request_id, started_at, first_token_at, ended_at, profile_id, profile_name,
-  tags_json, key_id, model_id, region, dialect, upstream, input_tokens, output_tokens,
-  cache_read_tokens, cache_write_tokens, input_per_1k, output_per_1k, cache_read_per_1k,
-  cache_write_per_1k, plain_input_cost, cache_read_cost, cache_write_cost, output_cost, total_cost,
-  status, http_status, error_type, estimated, unpriced) SELECT call_id, request_id, started_at, first_token_at, ended_at, profile_id, profile_name,
-  tags_json, key_id, model_id, region, dialect, upstream, input_tokens, output_tokens,
-  cache_read_tokens, cache_write_tokens, input_per_1k, output_per_1k, cache_read_per_1k,
-  cache_write_per_1k, plain_input_cost, cache_read_cost, cache_write_cost, output_cost, total_cost,
-  status, http_status, error_type, estimated, unpriced FROM usage_records;
+INSERT INTO usage_records_v6 (
+    call_id, request_id, started_at, first_token_at, ended_at, profile_id,
+    profile_name, tags_json, key_id, model_id, region, dialect, upstream, input_tokens,
+    output_tokens, cache_read_tokens, cache_write_tokens, input_per_1k, output_per_1k,
+    cache_read_per_1k, cache_write_per_1k, plain_input_cost, cache_read_cost, cache_write_cost,
+    output_cost, total_cost, status, http_status, error_type, estimated, unpriced)
+  SELECT
+    call_id, request_id, started_at, first_token_at, ended_at, profile_id,
+    profile_name, tags_json, key_id, model_id, region, dialect, upstream, input_tokens,
+    output_tokens, cache_read_tokens, cache_write_tokens, input_per_1k, output_per_1k,
+    cache_read_per_1k, cache_write_per_1k, plain_input_cost, cache_read_cost, cache_write_cost,
+    output_cost, total_cost, status, http_status, error_type, estimated, unpriced
+  FROM usage_records;
 DROP TABLE usage_records;
 ALTER TABLE usage_records_v6 RENAME TO usage_records;
 CREATE INDEX usage_records_by_profile ON usage_records (profile_id, started_at);
