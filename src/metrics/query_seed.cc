@@ -123,10 +123,12 @@ std::vector<AlarmQuery> alarmQueries(std::string_view p) {
   return a;
 }
 
-std::string requestBody(const json::array& queries, TimePoint start, TimePoint end) {
+std::string requestBody(const json::array& queries, TimePoint start, TimePoint end,
+                        ScanBy scan_by) {
   json::object body{{"MetricDataQueries", queries},
                     {"StartTime", formatIso8601(start)},
                     {"EndTime", formatIso8601(end)}};
+  if (scan_by == ScanBy::kTimestampAscending) body["ScanBy"] = "TimestampAscending";
   return json::serialize(body);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "metrics/query_request.h"
 
 namespace costgate::metrics::seed {
 
@@ -41,7 +42,9 @@ struct AlarmQuery {
 // without data does not hide the other, the seed's fault 7).
 std::vector<AlarmQuery> alarmQueries(std::string_view profile);
 
-// A request body for `queries` over [start, end) (ScanBy default: newest first).
-std::string requestBody(const boost::json::array& queries, TimePoint start, TimePoint end);
+// A request body for `queries` over [start, end), timestamps in `scan_by` order (charts want
+// oldest first).
+std::string requestBody(const boost::json::array& queries, TimePoint start, TimePoint end,
+                        ScanBy scan_by = ScanBy::kTimestampDescending);
 
 }  // namespace costgate::metrics::seed
