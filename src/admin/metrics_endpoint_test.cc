@@ -53,14 +53,24 @@ http::Request scrape(std::string authorization = "") {
   return req;
 }
 
+MetricsAccess loopback(std::string token = "") {
+  MetricsAccess a;
+  a.bearer_token = std::move(token);
+  return a;
+}
+
 MetricsAccess remote(std::string token) {
-  return {.loopback_listener = false, .bearer_token = std::move(token), .token_env = "T"};
+  MetricsAccess a;
+  a.loopback_listener = false;
+  a.bearer_token = std::move(token);
+  a.token_env = "T";
+  return a;
 }
 
 TEST(MetricsAccessTest, LoopbackListenerNeedsNothing) {
-  EXPECT_FALSE(refuseScrape({.loopback_listener = true}, scrape()));
+  EXPECT_FALSE(refuseScrape(loopback(), scrape()));
   // A token configured for other listeners is not asked for on loopback.
-  EXPECT_FALSE(refuseScrape({.loopback_listener = true, .bearer_token = "s3cret"}, scrape()));
+  EXPECT_FALSE(refuseScrape(loopback("s3cret"), scrape()));
 }
 
 TEST(MetricsAccessTest, RemoteListenerWithoutATokenIsClosedAndSaysHowToOpenIt) {
@@ -117,13 +127,15 @@ http::Response dispatch(const http::Router& router, http::Request req) {
 }
 
 TEST(MetricsRouteTest, ServesTheTextOrTheRefusal) {
-  metrics::PrometheusCounters counters({.version = "9.9.9"});
+  metrics::PrometheusOptions options;
+  options.version = "9.9.9";
+  metrics::PrometheusCounters counters(std::move(options));
   counters.declareProfile("p", {});
   metering::LedgerWriter ledger(std::make_unique<NullLedger>());
   const TimePoint started = TimePoint(std::chrono::milliseconds(1'767'225'600'000));
 
   http::Router open;
-  addMetricsRoute(open, {.loopback_listener = true}, counters, ledger, started);
+  addMetricsRoute(open, loopback(), counters, ledger, started);
   http::Response ok = dispatch(open, scrape());
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");

@@ -20,7 +20,8 @@ inline constexpr std::string_view kReservedLabels[] = {"profile",    "status", "
 // upper-case one, and before the last capital of a run followed by a lower-case letter
 // (HTTPStatus → http_status); ASCII letters lower-cased; every other character ('-', '.', ' ',
 // non-ASCII bytes…) an underscore; runs of underscores collapsed, none at either end; a leading
-// digit gets "tag_" in front (2FA → tag_2fa). "" when the key has no ASCII letter or digit.
+// digit gets "tag_" in front (2fa → tag_2fa, 2FA → tag_2_fa). "" when the key has no ASCII letter
+// or digit.
 std::string labelNameOf(std::string_view key);
 
 // A tag key used as a metric dimension, and its label.

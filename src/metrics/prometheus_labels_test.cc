@@ -22,8 +22,13 @@ TEST(PrometheusLabelsTest, TagKeysBecomeSnakeCase) {
   EXPECT_EQ(labelNameOf("cost-center"), "cost_center");
   EXPECT_EQ(labelNameOf("team.name / owner"), "team_name_owner");
   EXPECT_EQ(labelNameOf("__Weird__Key__"), "weird_key");
-  EXPECT_EQ(labelNameOf("2FA"), "tag_2fa");
-  EXPECT_EQ(labelNameOf("\xc3\x9cn\xc3\xafcode"), "n_code");  // "Ünïcode": non-ASCII bytes
+  EXPECT_EQ(labelNameOf("2FA"), "tag_2_fa");
+  EXPECT_EQ(labelNameOf("2fa"), "tag_2fa");
+  EXPECT_EQ(labelNameOf("\xc3\x9c"
+                        "n"
+                        "\xc3\xaf"
+                        "code"),
+            "n_code");  // "Ünïcode": non-ASCII
   EXPECT_EQ(labelNameOf("ABC"), "abc");
   EXPECT_EQ(labelNameOf("!!"), "");
   EXPECT_EQ(labelNameOf(""), "");
