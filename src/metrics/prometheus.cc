@@ -80,11 +80,6 @@ std::string_view tagValue(const std::vector<profiles::Tag>& tags, std::string_vi
   return {};
 }
 
-Labels with(Labels labels, std::string_view name, std::string_view value) {
-  labels.push_back({name, value});
-  return labels;
-}
-
 }  // namespace
 
 struct PrometheusCounters::Series {
@@ -234,7 +229,7 @@ struct Row {
 };
 
 void renderHistogram(PrometheusText& t, const std::string& name, std::string_view help,
-                     const std::vector<Row>& rows, const std::vector<Labels>& base,
+                     const std::vector<Row>& rows, const std::vector<std::string>& base,
                      Histogram Counts::*member) {
   static const std::vector<std::string> kLe = [] {
     std::vector<std::string> le;
@@ -243,15 +238,16 @@ void renderHistogram(PrometheusText& t, const std::string& name, std::string_vie
     return le;
   }();
   t.family(name, "histogram", help);
+  const std::string bucket = name + "_bucket", sum = name + "_sum", count = name + "_count";
   for (size_t r = 0; r < rows.size(); ++r) {
     const Histogram& h = rows[r].counts.*member;
     int64_t cumulative = 0;
     for (size_t i = 0; i < kBuckets; ++i) {
       cumulative += h.buckets[i];
-      t.sample(name + "_bucket", with(base[r], "le", kLe[i]), cumulative);
+      t.sample(bucket, base[r], {"le", kLe[i]}, cumulative);
     }
-    t.sample(name + "_sum", base[r], exactDecimal(h.sum_ms, 3));
-    t.sample(name + "_count", base[r], h.count);
+    t.sample(sum, base[r], {}, exactDecimal(h.sum_ms, 3));
+    t.sample(count, base[r], {}, h.count);
   }
 }
 
@@ -287,12 +283,14 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger,
     }
     series = series_count_;
   }
-  std::vector<Labels> base(rows.size());
+  // Each series' labels, written once for its many samples.
+  std::vector<std::string> base(rows.size());
   for (size_t r = 0; r < rows.size(); ++r) {
-    base[r].push_back({"profile", rows[r].profile});
+    Labels labels = {{"profile", rows[r].profile}};
     for (size_t j = 0; j < label_names.size(); ++j) {
-      base[r].push_back({label_names[j], rows[r].values[j]});
+      labels.push_back({label_names[j], rows[r].values[j]});
     }
+    base[r] = PrometheusText::labelText(labels);
   }
 
   PrometheusText t;
@@ -303,8 +301,8 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger,
            "Metered calls by outcome: success (the upstream answered) or failure (the upstream "
            "was called and the call failed). Each is one ledger record.");
   for (size_t r = 0; r < rows.size(); ++r) {
-    t.sample("costgate_calls_total", with(base[r], "status", "success"), rows[r].counts.calls[0]);
-    t.sample("costgate_calls_total", with(base[r], "status", "failure"), rows[r].counts.calls[1]);
+    t.sample("costgate_calls_total", base[r], {"status", "success"}, rows[r].counts.calls[0]);
+    t.sample("costgate_calls_total", base[r], {"status", "failure"}, rows[r].counts.calls[1]);
   }
 
   t.family("costgate_call_errors_total", "counter",
@@ -314,7 +312,7 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger,
     auto errors = rows[r].counts.errors;
     std::sort(errors.begin(), errors.end());
     for (const auto& [type, n] : errors) {
-      t.sample("costgate_call_errors_total", with(base[r], "error_type", type), n);
+      t.sample("costgate_call_errors_total", base[r], {"error_type", type}, n);
     }
   }
 
@@ -323,8 +321,7 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger,
            "cache_write.");
   for (size_t r = 0; r < rows.size(); ++r) {
     for (size_t k = 0; k < kKinds; ++k) {
-      t.sample("costgate_tokens_total", with(base[r], "kind", kKindNames[k]),
-               rows[r].counts.tokens[k]);
+      t.sample("costgate_tokens_total", base[r], {"kind", kKindNames[k]}, rows[r].counts.tokens[k]);
     }
   }
 
@@ -333,7 +330,7 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger,
            "sum over kinds equals the ledger's total cost.");
   for (size_t r = 0; r < rows.size(); ++r) {
     for (size_t k = 0; k < kKinds; ++k) {
-      t.sample("costgate_cost_usd_total", with(base[r], "kind", kKindNames[k]),
+      t.sample("costgate_cost_usd_total", base[r], {"kind", kKindNames[k]},
                rows[r].counts.cost[k].toString());
     }
   }
@@ -342,12 +339,12 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger,
            "Calls to a model without a price, made and recorded at zero cost (unpriced_models: "
            "allow_and_flag).");
   for (size_t r = 0; r < rows.size(); ++r) {
-    t.sample("costgate_unpriced_calls_total", base[r], rows[r].counts.unpriced);
+    t.sample("costgate_unpriced_calls_total", base[r], {}, rows[r].counts.unpriced);
   }
   t.family("costgate_estimated_usage_calls_total", "counter",
            "Calls whose token usage was estimated because the upstream's own count was not seen.");
   for (size_t r = 0; r < rows.size(); ++r) {
-    t.sample("costgate_estimated_usage_calls_total", base[r], rows[r].counts.estimated);
+    t.sample("costgate_estimated_usage_calls_total", base[r], {}, rows[r].counts.estimated);
   }
 
   renderHistogram(t, "costgate_request_duration_seconds",

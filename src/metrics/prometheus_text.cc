@@ -47,26 +47,53 @@ void PrometheusText::family(std::string_view name, std::string_view type, std::s
                  name, type);
 }
 
-void PrometheusText::sample(std::string_view name, const Labels& labels, std::string_view value) {
-  out_ += name;
-  bool first = true;
+std::string PrometheusText::labelText(const Labels& labels) {
+  std::string out;
   for (const Label& l : labels) {
     if (l.value.empty()) continue;
-    out_ += first ? '{' : ',';
-    first = false;
-    out_ += l.name;
-    out_ += "=\"";
-    out_ += escapeLabelValue(l.value);
-    out_ += '"';
+    if (!out.empty()) out += ',';
+    out += l.name;
+    out += "=\"";
+    out += escapeLabelValue(l.value);
+    out += '"';
   }
-  if (!first) out_ += '}';
+  return out;
+}
+
+void PrometheusText::sample(std::string_view name, std::string_view label_text, Label extra,
+                            std::string_view value) {
+  out_ += name;
+  const bool with_extra = !extra.name.empty() && !extra.value.empty();
+  if (!label_text.empty() || with_extra) {
+    out_ += '{';
+    out_ += label_text;
+    if (with_extra) {
+      if (!label_text.empty()) out_ += ',';
+      out_ += extra.name;
+      out_ += "=\"";
+      out_ += escapeLabelValue(extra.value);
+      out_ += '"';
+    }
+    out_ += '}';
+  }
   out_ += ' ';
   out_ += value;
   out_ += '\n';
 }
 
+void PrometheusText::sample(std::string_view name, std::string_view label_text, Label extra,
+                            int64_t value) {
+  fmt::format_int digits(value);
+  sample(name, label_text, extra, std::string_view(digits.data(), digits.size()));
+}
+
+void PrometheusText::sample(std::string_view name, const Labels& labels, std::string_view value) {
+  sample(name, labelText(labels), Label{}, value);
+}
+
 void PrometheusText::sample(std::string_view name, const Labels& labels, int64_t value) {
-  sample(name, labels, std::string_view(fmt::format("{}", value)));
+  fmt::format_int digits(value);
+  sample(name, labelText(labels), Label{}, std::string_view(digits.data(), digits.size()));
 }
 
 std::string exactDecimal(int64_t units, int digits) {

@@ -38,6 +38,14 @@ class PrometheusText {
   // an empty label and an absent one alike.
   void sample(std::string_view name, const Labels& labels, std::string_view value);
   void sample(std::string_view name, const Labels& labels, int64_t value);
+  // The same with the labels already written by labelText() (a series' labels, written once
+  // for its many samples), and one more label when `extra.name` is not empty.
+  void sample(std::string_view name, std::string_view label_text, Label extra,
+              std::string_view value);
+  void sample(std::string_view name, std::string_view label_text, Label extra, int64_t value);
+
+  // l1="v1",l2="v2": labels escaped, those with empty values left out.
+  static std::string labelText(const Labels& labels);
 
   const std::string& text() const { return out_; }
   std::string take() { return std::move(out_); }
