@@ -14,6 +14,8 @@ packages=(
 )
 # clang with libFuzzer: scripts/fuzz_smoke.sh (run by `./run test`) and -DCOSTGATE_FUZZERS=ON.
 packages+=(clang libclang-rt-14-dev)
+# promtool (Debian's prometheus package) checks GET /metrics in tests/prometheus_test.py.
+packages+=(prometheus)
 # Node.js and npm run the SDK client tests (tests/sdk); any node and npm already on PATH do.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 
+#include "admin/metrics_endpoint.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "control/admission.h"
@@ -19,6 +20,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/secret_box.h"
+#include "metrics/prometheus.h"
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
@@ -146,6 +148,52 @@ bool splitHostPort(const std::string& listen, std::string& host, uint16_t& port)
   return !host.empty();
 }
 
+// /metrics's labels: the configured dimensions, else every tag key of the profiles known now
+// (and those that later profiles bring); a collision is an error either way.
+Result<metrics::PrometheusOptions> prometheusOptions(const config::MetricsSettings& s,
+                                                     const profiles::ProfileIndex& profiles) {
+  metrics::PrometheusOptions o;
+  o.version = COSTGATE_VERSION;
+  o.on_problem = [](const std::string& problem) { spdlog::warn("{}", problem); };
+  std::vector<std::string> keys;
+  if (s.dimensions) {
+    keys = *s.dimensions;
+  } else {
+    o.add_new_tag_keys = true;
+    for (const profiles::Profile& p : profiles.all()) {
+      for (const profiles::Tag& t : p.tags) keys.push_back(t.key);
+    }
+  }
+  auto dims = metrics::labelDimensions(keys);
+  if (!dims) {
+    return makeError(
+        fmt::format("metrics: {}{}", dims.error(),
+                    s.dimensions ? ""
+                                 : " (the profiles' tag keys; list those to use in config.json's "
+                                   "\"metrics\": {\"dimensions\": […]})"));
+  }
+  o.dimensions = std::move(*dims);
+  return o;
+}
+
+// Who may scrape /metrics (admin/metrics_endpoint.h); the token comes from the environment.
+Result<admin::MetricsAccess> metricsAccess(const config::MetricsSettings& s, bool loopback) {
+  admin::MetricsAccess a;
+  a.loopback_listener = loopback;
+  a.token_env = s.bearer_token_env;
+  if (!s.bearer_token_env.empty()) {
+    const char* token = std::getenv(s.bearer_token_env.c_str());
+    if (!token || !*token) {
+      return makeError(fmt::format(
+          "metrics.bearer_token_env: the environment variable {} is not set (it must hold the "
+          "token Prometheus sends to scrape /metrics)",
+          s.bearer_token_env));
+    }
+    a.bearer_token = token;
+  }
+  return a;
+}
+
 void setUpLogging() {
   auto logger = spdlog::stderr_color_mt("costgate");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
@@ -153,6 +201,7 @@ void setUpLogging() {
 }
 
 int runServe(const ServeOptions& o) {
+  const TimePoint started_at = SystemClock::instance().now();
   setUpLogging();
   int code = kExitOk;
   auto cfg = loadConfigOrReport(o.config_path, code);
@@ -253,13 +302,28 @@ int runServe(const ServeOptions& o) {
   std::string upstream_names;
   for (const auto& [name, p] : upstreams)
     upstream_names += (upstream_names.empty() ? "" : ", ") + name;
+  auto prometheus_options = prometheusOptions(settings.metrics, (*snap)->profiles);
+  if (!prometheus_options) {
+    printError(prometheus_options.error());
+    return kExitBadInput;
+  }
+  auto metrics_access = metricsAccess(settings.metrics, isLoopback(host));
+  if (!metrics_access) {
+    printError(metrics_access.error());
+    return kExitBadInput;
+  }
+  metrics::PrometheusCounters prometheus(std::move(*prometheus_options));
+  for (const profiles::Profile& p : (*snap)->profiles.all())
+    prometheus.declareProfile(p.name, p.tags);
   control::AdmitAll admission;
   gateway::Gateway gw({.default_provider = cfg->default_provider,
                        .open_mode = settings.server.open_mode,
                        .allow_unpriced = settings.allow_unpriced},
                       snapshots, ledger, admission, std::move(upstreams), SystemClock::instance());
+  gw.addRecordSink(prometheus);
   http::Router router;
   gw.addRoutes(router);
+  admin::addMetricsRoute(router, *metrics_access, prometheus, ledger, started_at);
 
   // A client that goes away must not kill the process with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
@@ -292,6 +356,12 @@ int runServe(const ServeOptions& o) {
       host, server.port(), (*snap)->profiles.size(), (*snap)->key_count, upstream_names,
       cfg->default_provider, store::ledgerDurabilityName(durability),
       on_request_threads ? "request threads" : "writer thread");
+  if (!metrics_access->loopback_listener && metrics_access->bearer_token.empty()) {
+    spdlog::info(
+        "/metrics answers 403 on this listener (not loopback): set \"metrics\": "
+        "{{\"bearer_token_env\": NAME}} in config.json and the token in NAME to let Prometheus "
+        "scrape it");
+  }
   if (settings.server.open_mode) {
     spdlog::warn("open mode: calls without an API key are served as admin (loopback only)");
   }

@@ -12,6 +12,7 @@
 #define GUARDED_BY(x) COSTGATE_TSA(guarded_by(x))
 #define PT_GUARDED_BY(x) COSTGATE_TSA(pt_guarded_by(x))
 #define REQUIRES(...) COSTGATE_TSA(requires_capability(__VA_ARGS__))
+#define REQUIRES_SHARED(...) COSTGATE_TSA(requires_shared_capability(__VA_ARGS__))
 #define EXCLUDES(...) COSTGATE_TSA(locks_excluded(__VA_ARGS__))
 #define ACQUIRE(...) COSTGATE_TSA(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) COSTGATE_TSA(release_capability(__VA_ARGS__))

@@ -7,6 +7,7 @@
 
 #include "common/strings.h"
 #include "config/json_document.h"
+#include "metrics/prometheus_labels.h"
 
 namespace costgate::config {
 
@@ -185,6 +186,50 @@ class SettingsParser {
     out = std::move(s);
   }
 
+  void metrics(const json::object& root, MetricsSettings& s) {
+    const json::object* o = section(root, "", "metrics", {"dimensions", "bearer_token_env"});
+    if (!o) return;
+    if (const json::value* v = r_.member(*o, "metrics", "dimensions", false)) {
+      if (const json::array* a = r_.asArray(*v, "metrics.dimensions")) {
+        std::vector<std::string> keys;
+        bool ok = true;
+        for (size_t i = 0; i < a->size(); ++i) {
+          std::string p = fmt::format("metrics.dimensions[{}]", i);
+          auto key = r_.asString((*a)[i], p);
+          if (key && key->empty()) r_.diags().error(p, "must not be empty (a profile tag key)");
+          if (!key || key->empty()) {
+            ok = false;
+            continue;
+          }
+          keys.push_back(*key);
+        }
+        if (ok) {
+          if (auto dims = metrics::labelDimensions(keys); !dims) {
+            r_.diags().error("metrics.dimensions", dims.error());
+          } else {
+            s.dimensions = std::move(keys);
+          }
+        }
+      }
+    }
+    if (auto env = r_.stringMember(*o, "metrics", "bearer_token_env", false)) {
+      bool ok = !env->empty() && !((*env)[0] >= '0' && (*env)[0] <= '9');
+      for (char c : *env) {
+        ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_');
+      }
+      if (!ok) {
+        r_.diags().error("metrics.bearer_token_env",
+                         fmt::format("{} is not the name of an environment variable (letters, "
+                                     "digits and _, like \"COSTGATE_METRICS_TOKEN\"); the token "
+                                     "itself never goes in config.json",
+                                     jsonQuote(*env)));
+      } else {
+        s.bearer_token_env = *env;
+      }
+    }
+  }
+
   void httpUrl(const std::string& path, std::string_view key, const std::string& url) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
       r_.diags().error(jsonPathKey(path, key),
@@ -241,6 +286,7 @@ void parseServeSettings(JsonReader& reader, const json::object& root, ServeSetti
   if (auto u = p.choice(root, "", "unpriced_models", {"refuse", "allow_and_flag"})) {
     out.allow_unpriced = *u == "allow_and_flag";
   }
+  p.metrics(root, out.metrics);
 }
 
 }  // namespace costgate::config

@@ -1,14 +1,15 @@
 #pragma once
 // costgate's own config.json keys for `costgate serve`: "server" (limits, threads, drain,
-// durability, the loopback-only open mode), "upstreams" (sim, openai, anthropic, bedrock) and
-// "unpriced_models". Every key is optional; unknown keys inside these objects are errors, so a
-// typo is never silently ignored.
+// durability, the loopback-only open mode), "upstreams" (sim, openai, anthropic, bedrock),
+// "unpriced_models" and "metrics". Every key is optional; unknown keys inside these objects are
+// errors, so a typo is never silently ignored.
 
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/json_reader.h"
 
@@ -73,6 +74,17 @@ struct BedrockUpstreamSettings {
   std::string control_endpoint;
 };
 
+// "metrics": how /metrics labels series and who may scrape it.
+struct MetricsSettings {
+  // "dimensions": the profile tag keys that become metric dimensions (Prometheus labels in
+  // snake_case: TenantID → tenant_id). nullopt: every tag key of the profiles. Validated with
+  // metrics::labelDimensions (no two keys may give one label).
+  std::optional<std::vector<std::string>> dimensions;
+  // "bearer_token_env": the environment variable holding the token a scrape of /metrics on a
+  // listener that is not loopback must bear; "" for none (then /metrics answers 403 there).
+  std::string bearer_token_env;
+};
+
 struct ServeSettings {
   ServerSettings server;
   SimSettings sim;
@@ -80,9 +92,10 @@ struct ServeSettings {
   std::optional<HttpUpstreamSettings> anthropic;
   std::optional<BedrockUpstreamSettings> bedrock;
   bool allow_unpriced = false;  // "unpriced_models": "refuse" (default) | "allow_and_flag"
+  MetricsSettings metrics;
 };
 
-// Reads "server", "upstreams" and "unpriced_models" from the config's root object.
+// Reads "server", "upstreams", "unpriced_models" and "metrics" from the config's root object.
 void parseServeSettings(JsonReader& reader, const boost::json::object& root, ServeSettings& out);
 
 }  // namespace costgate::config
