@@ -27,11 +27,15 @@ inline int64_t secondsOf(TimePoint t) { return floorTo(t.time_since_epoch().coun
 // 2^53 and their exact decimal fractions come out as a double literal would).
 double toDouble(Fixed v);
 
+// Fixed as stored in buckets: 8-byte aligned (x86-64 loads it in two halves at no cost), so a
+// Cell takes 64 bytes instead of 80.
+typedef __int128 StoredFixed __attribute__((aligned(8)));
+
 // Sum, count, minimum and maximum of the samples of one bucket; mergeable exactly.
 struct Agg {
-  Fixed sum = 0;
-  Fixed min = std::numeric_limits<Fixed>::max();
-  Fixed max = std::numeric_limits<Fixed>::min();
+  StoredFixed sum = 0;
+  StoredFixed min = std::numeric_limits<Fixed>::max();
+  StoredFixed max = std::numeric_limits<Fixed>::min();
   uint64_t count = 0;
 
   void add(Fixed v) {
@@ -56,6 +60,7 @@ struct Cell {
   Agg agg;
   friend bool operator==(const Cell&, const Cell&) = default;
 };
+static_assert(sizeof(Cell) == 64);
 
 // The buckets of one series at one resolution, ascending by t, each t once. `sketches` is empty
 // for series without percentiles, else parallel to `cells`.

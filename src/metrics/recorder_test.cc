@@ -28,14 +28,14 @@ TEST(RecorderTest, CheckpointNamesTheRecordsItHolds) {
   StoreOptions o;
   o.dir = dir;
   {
-    auto store = std::move(*Store::open(o, clock));
+    auto store = Store::open(o, clock).value();
     Recorder rec(*store, {});
     rec.onRecord(call("01A", 10));
     rec.onRecord(call("01B", 20));
     ASSERT_TRUE(rec.checkpoint());
     rec.onRecord(call("01C", 40));  // after the checkpoint: lost with the process
   }
-  auto store = std::move(*Store::open(o, clock));
+  auto store = Store::open(o, clock).value();
   Recorder rec(*store, {});
   EXPECT_EQ(rec.checkpointedCallIds(), (std::set<std::string>{"01A", "01B"}));
   EXPECT_EQ(store->coveredUntil(), kNow);

@@ -51,7 +51,7 @@ struct StoreOptions {
   std::chrono::seconds retention_5m{std::chrono::days(63)};
   std::chrono::seconds retention_1h{std::chrono::days(455)};
   // Sealed 1-minute segments stay in memory this long after they end (what alarms read).
-  std::chrono::seconds memory_window{std::chrono::hours(6)};
+  std::chrono::seconds memory_window{std::chrono::hours(3)};
   // An hour of minutes is sealed this long after it ends; later points still count (they go
   // into a later segment), this only keeps the common late point in the head.
   std::chrono::seconds seal_delay{std::chrono::minutes(10)};

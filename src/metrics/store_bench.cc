@@ -49,7 +49,7 @@ long rssBytes() {
 
 void BM_IngestResolvedSeries(benchmark::State& state) {
   FakeClock clock(kStart);
-  auto store = std::move(*Store::open(StoreOptions{}, clock));
+  auto store = Store::open(StoreOptions{}, clock).value();
   constexpr int kSeries = 10'000;
   std::vector<SeriesId> ids;
   for (int i = 0; i < kSeries; ++i) ids.push_back(*store->resolve(keyOf("InputTokens", i)));
@@ -78,7 +78,7 @@ struct MonthStore {
   MonthStore() {
     StoreOptions o;
     o.dir = dir;
-    store = std::move(*Store::open(o, clock));
+    store = Store::open(o, clock).value();
     std::vector<SeriesId> ids;
     for (int p = 0; p < 100; ++p)
       for (int m : {0, 5}) ids.push_back(*store->resolve(keyOf(kMetrics[m], p)));
@@ -122,7 +122,7 @@ void BM_BytesPerSeriesDay(benchmark::State& state) {
     FakeClock clock(kStart);
     StoreOptions o;
     o.dir = dir;
-    auto store = std::move(*Store::open(o, clock));
+    auto store = Store::open(o, clock).value();
     constexpr int kProfiles = 1000;
     std::vector<SeriesId> ids;
     for (int p = 0; p < kProfiles; ++p)
@@ -152,8 +152,8 @@ void BM_BytesPerSeriesDay(benchmark::State& state) {
 }
 BENCHMARK(BM_BytesPerSeriesDay)->Iterations(1)->Unit(benchmark::kMillisecond);
 
-// 10,000 profiles × 7 metrics (70,000 series), a point a minute for 7 hours: 6 sealed hours
-// (the memory window) and 50 minutes of head; checkpointed, then opened.
+// 10,000 profiles × 7 metrics (70,000 series), a point a minute for 7 hours: 6 sealed hours (the
+// last 3 in memory) and 50 minutes of head; checkpointed, then opened.
 void BM_OpenCheckpoint10kProfiles(benchmark::State& state) {
   const std::string dir = tempDir();
   FakeClock clock(kStart);
@@ -161,7 +161,7 @@ void BM_OpenCheckpoint10kProfiles(benchmark::State& state) {
   o.dir = dir;
   long rss_filled = 0, rss_before = rssBytes();
   {
-    auto store = std::move(*Store::open(o, clock));
+    auto store = Store::open(o, clock).value();
     std::vector<SeriesId> ids;
     for (int p = 0; p < 10'000; ++p)
       for (const char* m : kMetrics) ids.push_back(*store->resolve(keyOf(m, p)));

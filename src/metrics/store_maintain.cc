@@ -84,7 +84,21 @@ Status Store::seal(int64_t cut) {
       Shard& shard = shards_[id & (kShards - 1)];
       std::lock_guard lock(shard.mu);
       const size_t local = id >> kShardBits;
-      if (local < shard.series.size()) old = shard.series[local].data.takeBefore(cut);
+      if (local < shard.series.size()) {
+        SeriesData& head = shard.series[local].data;
+        old = head.takeBefore(cut);
+        // Vectors keep their largest capacity: trim it to the next hour's need (an active
+        // series) or to nothing (an idle one), so head memory follows the live series.
+        const size_t want = old.empty() ? head.cells.size() : head.cells.size() + 64;
+        if (head.cells.capacity() > want + 8) {
+          head.cells.shrink_to_fit();
+          head.cells.reserve(want);
+          if (!head.sketches.empty() || head.sketches.capacity() > 0) {
+            head.sketches.shrink_to_fit();
+            head.sketches.reserve(head.sketches.empty() && old.sketches.empty() ? 0 : want);
+          }
+        }
+      }
     }
     for (size_t i = 0; i < old.cells.size();) {
       const int64_t hour = floorTo(old.cells[i].t, kHour);

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -26,19 +28,6 @@ SeriesKey key(const std::string& metric, const std::string& profile,
 }
 
 std::vector<Dimension> profile(const std::string& name) { return {{"InferenceProfile", name}}; }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/costgate-metrics-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 class StoreTest : public ::testing::Test {
  protected:
