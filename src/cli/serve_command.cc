@@ -13,12 +13,14 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/notify_worker.h"
 #include "control/admission.h"
 #include "gateway/gateway.h"
 #include "http/client.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/secret_box.h"
+#include "notify/plan.h"
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
@@ -249,6 +251,14 @@ int runServe(const ServeOptions& o) {
     return kExitFailure;
   }
   snapshots.watch(std::move(*watch_store), master_key_path, std::chrono::milliseconds(1000));
+  // Sends the outbox's notifications (left by an earlier run too) on a thread of its own.
+  auto notifications = makeDeliveryWorker(*cfg, SystemClock::instance());
+  if (!notifications) {
+    printError(notifications.error());
+    return kExitFailure;
+  }
+  for (const std::string& note : notify::setupTopics(*cfg).notes) spdlog::info("notify: {}", note);
+  (*notifications)->start();
 
   std::string upstream_names;
   for (const auto& [name, p] : upstreams)
@@ -308,6 +318,7 @@ int runServe(const ServeOptions& o) {
   gw.shutdown();
   if (left) spdlog::warn("{} call(s) were still running when the drain timeout ended", left);
   snapshots.stopWatching();
+  (*notifications)->stop();
   ledger.stop();
   spdlog::info("stopped: {} call(s) recorded in {} commit(s) since start",
                ledger.committedRecords(), ledger.commits());
