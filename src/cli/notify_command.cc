@@ -2,6 +2,8 @@
 // a topic, the outbox's deliveries, and sending what is pending.
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <thread>
@@ -30,6 +32,14 @@ struct NotifyOptions : CommonOptions {
   std::string state;
   size_t limit = 100;
 };
+
+// The worker's log lines (each attempt, each failure) go to stderr, leaving stdout to the
+// result (a table, or JSON with --json).
+void logToStderr() {
+  auto logger = spdlog::stderr_color_mt("costgate-notify");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+}
 
 void printDeliveries(const std::vector<Delivery>& list) {
   Table t({"NOTIFICATION", "TOPIC", "ENDPOINT", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR"});
@@ -85,6 +95,7 @@ int reportOutcome(const std::vector<Delivery>& list, bool as_json) {
 }
 
 int runTest(const NotifyOptions& o) {
+  logToStderr();
   int code = kExitOk;
   auto cfg = loadConfigOrReport(o.config_path, code);
   if (!cfg) return code;
@@ -125,6 +136,7 @@ int runTest(const NotifyOptions& o) {
 }
 
 int runDeliver(const NotifyOptions& o) {
+  logToStderr();
   int code = kExitOk;
   auto cfg = loadConfigOrReport(o.config_path, code);
   if (!cfg) return code;

@@ -156,8 +156,8 @@ TEST(NotifyConfigTest, SubscriptionProblemsAreNamedPrecisely) {
   EXPECT_EQ(parse(R"({"topics": {"T": [{"file": "x", "shape": "slack"}]}})").errors,
             Strings{"config.json: notify.topics.T[0].shape: applies only to a webhook"});
   EXPECT_EQ(parse(R"({"topics": {"bad name": []}})").errors,
-            Strings{"config.json: notify.topics.bad name: topic name may hold only letters, "
-                    "digits, '_' and '-'"});
+            Strings{"config.json: notify.topics[\"bad name\"]: topic name may hold only "
+                    "letters, digits, '_' and '-'"});
   EXPECT_EQ(parse(R"({"topics": {"T": {"email": "a@b"}}})").errors,
             Strings{"config.json: notify.topics.T: must be a list, got object"});
 }
