@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev libnghttp2-dev
   python3 clang-format ca-certificates openssl
 )
+# A real SMTP server for the notification tests (tests/smtp_sink.py, tests/notify_test.py).
+packages+=(python3-aiosmtpd)
 # clang with libFuzzer: scripts/fuzz_smoke.sh (run by `./run test`) and -DCOSTGATE_FUZZERS=ON.
 packages+=(clang libclang-rt-14-dev)
 # promtool (Debian's prometheus package) checks GET /metrics in tests/prometheus_test.py.

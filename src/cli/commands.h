@@ -13,6 +13,7 @@ void addKeysCommand(CLI::App& app, int& exit_code);
 void addPricesCommand(CLI::App& app, int& exit_code);
 void addServeCommand(CLI::App& app, int& exit_code);
 void addUsageCommand(CLI::App& app, int& exit_code);
+void addNotifyCommand(CLI::App& app, int& exit_code);
 
 // Runs the whole command line; returns the process exit status.
 int runCli(int argc, char** argv);

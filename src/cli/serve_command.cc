@@ -14,6 +14,7 @@
 #include "admin/metrics_endpoint.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/notify_worker.h"
 #include "control/admission.h"
 #include "gateway/gateway.h"
 #include "http/client.h"
@@ -21,6 +22,7 @@
 #include "http/server.h"
 #include "identity/secret_box.h"
 #include "metrics/prometheus.h"
+#include "notify/plan.h"
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
@@ -298,6 +300,14 @@ int runServe(const ServeOptions& o) {
     return kExitFailure;
   }
   snapshots.watch(std::move(*watch_store), master_key_path, std::chrono::milliseconds(1000));
+  // Sends the outbox's notifications (left by an earlier run too) on a thread of its own.
+  auto notifications = makeDeliveryWorker(*cfg, SystemClock::instance());
+  if (!notifications) {
+    printError(notifications.error());
+    return kExitFailure;
+  }
+  for (const std::string& note : notify::setupTopics(*cfg).notes) spdlog::info("notify: {}", note);
+  (*notifications)->start();
 
   std::string upstream_names;
   for (const auto& [name, p] : upstreams)
@@ -378,6 +388,7 @@ int runServe(const ServeOptions& o) {
   gw.shutdown();
   if (left) spdlog::warn("{} call(s) were still running when the drain timeout ended", left);
   snapshots.stopWatching();
+  (*notifications)->stop();
   ledger.stop();
   spdlog::info("stopped: {} call(s) recorded in {} commit(s) since start",
                ledger.committedRecords(), ledger.commits());

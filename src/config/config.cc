@@ -122,6 +122,7 @@ class ConfigParser {
       if (providerKnown(*s, "default_provider")) c.default_provider = *s;
     }
     parseServeSettings(r_, root, c.serve);
+    parseNotifySettings(r_, root, c.notify);
   }
 
   // A profile (or the default) sent to an HTTP upstream needs that upstream's settings.

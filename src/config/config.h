@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "config/diagnostics.h"
 #include "config/json_document.h"
+#include "config/notify_config.h"
 #include "config/serve_config.h"
 #include "pricing/price_table.h"
 #include "profiles/profile.h"
@@ -49,6 +50,7 @@ struct Config {
   std::string listen = "127.0.0.1:8080";  // "listen"
   std::string default_provider = "sim";   // "default_provider"
   ServeSettings serve;                    // "server", "upstreams", "unpriced_models"
+  NotifySettings notify;                  // "notify"
 
   // The id of the profile named `name` in profile_ids, or "".
   std::string recordedIdOf(std::string_view name) const;

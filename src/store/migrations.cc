@@ -216,11 +216,44 @@ ALTER TABLE usage_records_v6 RENAME TO usage_records;
 CREATE INDEX usage_records_by_profile ON usage_records (profile_id, started_at);
 )sql";
 
-// Versions 7 and 8: PLACEHOLDERS. Parallel branches (issue 6: the metric store, notify's outbox)
-// add their own migrations 7 and 8; these empty steps only keep the list free of gaps on this
-// branch. The merger replaces them with the real ones (and renumbers alarms' 9 if need be).
-constexpr std::string_view kMigration7Placeholder = "SELECT 1;";
-constexpr std::string_view kMigration8Placeholder = "SELECT 1;";
+// Version 7: reserved for the metrics store (issue 6, built in parallel on another branch); a
+// no-op here so versions stay without gaps. Whoever merges replaces it with the metrics
+// migration, or renumbers the outbox below.
+constexpr std::string_view kMigration7 = R"sql(
+-- reserved for the metrics migration
+)sql";
+
+// Version 8: the notification outbox (notify/outbox.h). A notification is stored before anything
+// is sent, with one delivery row per subscribed endpoint (endpoint = notify::Endpoint::key(),
+// "email:ops@example.com"), each retried and finished on its own. state is "pending",
+// "delivered" or "failed"; a pending row is due at next_attempt_at, which a claim moves to the
+// end of its lease so no two senders take it at once. fields_json holds the structured fields
+// (notify::fieldsToJson). Ids are time-ordered, so ordering by id is ordering by creation.
+constexpr std::string_view kMigration8 = R"sql(
+CREATE TABLE notifications (
+  id          TEXT NOT NULL PRIMARY KEY,
+  topic       TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  subject     TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  fields_json TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE notification_deliveries (
+  notification_id TEXT NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+  endpoint        TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  attempts        INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT NOT NULL,
+  delivered_at    INTEGER,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (notification_id, endpoint)
+) WITHOUT ROWID;
+-- The worker's question, "what is due?", reads only pending rows.
+CREATE INDEX notification_deliveries_due ON notification_deliveries (next_attempt_at)
+  WHERE state = 'pending';
+)sql";
 
 // Version 9: alarms and their history (alarms/alarm_store.h). An alarm's definition is kept as
 // its CloudWatch-shaped JSON (alarms/alarm_json.h), so new alarm fields need no migration; the
@@ -254,15 +287,9 @@ CREATE INDEX alarm_history_by_time ON alarm_history (at);
 )sql";
 
 constexpr std::array kMigrations = {
-    Migration{1, kMigration1},
-    Migration{2, kMigration2},
-    Migration{3, kMigration3},
-    Migration{4, kMigration4},
-    Migration{5, kMigration5},
-    Migration{6, kMigration6},
-    Migration{7, kMigration7Placeholder},
-    Migration{8, kMigration8Placeholder},
-    Migration{9, kMigration9},
+    Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
+    Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
+    Migration{7, kMigration7}, Migration{8, kMigration8}, Migration{9, kMigration9},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
