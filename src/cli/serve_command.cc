@@ -22,6 +22,7 @@
 #include "http/server.h"
 #include "identity/secret_box.h"
 #include "metrics/prometheus.h"
+#include "metrics/service.h"
 #include "notify/plan.h"
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
@@ -325,12 +326,40 @@ int runServe(const ServeOptions& o) {
   metrics::PrometheusCounters prometheus(std::move(*prometheus_options));
   for (const profiles::Profile& p : (*snap)->profiles.all())
     prometheus.declareProfile(p.name, p.tags);
+  // The metric store beside the SQLite store: its last checkpoint, then what the ledger holds
+  // after it.
+  metrics::StoreOptions store_options;
+  store_options.dir = cfg->store_path + ".metrics";
+  auto metric_store = metrics::MetricsService::open(
+      store_options, metrics::PointOptions{settings.metrics.dimensions}, SystemClock::instance());
+  if (!metric_store) {
+    printError(fmt::format("metrics store {}: {}", store_options.dir, metric_store.error()));
+    return kExitFailure;
+  }
+  {
+    auto reader = store::openSqliteLedger(cfg->store_path, store::LedgerDurability::kProcessCrash);
+    if (!reader) {
+      printError(reader.error());
+      return kExitFailure;
+    }
+    auto replayed = (*metric_store)->replay(**reader);
+    if (!replayed) {
+      printError(replayed.error());
+      return kExitFailure;
+    }
+    spdlog::info(
+        "metrics: store {} opened; {} ledger record(s) after its checkpoint re-added "
+        "({} already held) in {} ms",
+        store_options.dir, replayed->records, replayed->skipped, replayed->took.count());
+  }
+  (*metric_store)->start(std::chrono::seconds(60));
   control::AdmitAll admission;
   gateway::Gateway gw({.default_provider = cfg->default_provider,
                        .open_mode = settings.server.open_mode,
                        .allow_unpriced = settings.allow_unpriced},
                       snapshots, ledger, admission, std::move(upstreams), SystemClock::instance());
   gw.addRecordSink(prometheus);
+  gw.addRecordSink((*metric_store)->recorder());
   http::Router router;
   gw.addRoutes(router);
   admin::addMetricsRoute(router, *metrics_access, prometheus, ledger, started_at);
@@ -390,6 +419,11 @@ int runServe(const ServeOptions& o) {
   snapshots.stopWatching();
   (*notifications)->stop();
   ledger.stop();
+  if (Status st = (*metric_store)->stop(); !st) {
+    spdlog::error(
+        "metrics: the last checkpoint failed (the next start rebuilds from the ledger): {}",
+        st.error());
+  }
   spdlog::info("stopped: {} call(s) recorded in {} commit(s) since start",
                ledger.committedRecords(), ledger.commits());
   return kExitOk;
