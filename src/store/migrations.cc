@@ -157,9 +157,37 @@ constexpr std::string_view kMigration5 = R"sql(
 CREATE UNIQUE INDEX profiles_by_bedrock_arn ON profiles (bedrock_arn) WHERE bedrock_arn <> '';
 )sql";
 
+// Version 6: daily totals of archived usage (ledger retention). Records older than the retention
+// are folded, in the same transaction that deletes them, into one row per UTC day (day: its
+// midnight in ms), profile id and name, model, region and tag set (tags_json exactly as the
+// records held it), so every report group (tag, model, profile, region; day or month) stays
+// exact. Counts and token sums are INTEGER; money sums are exact decimal TEXT, like the ledger's.
+constexpr std::string_view kMigration6 = R"sql(
+CREATE TABLE usage_daily (
+  day                INTEGER NOT NULL,
+  profile_id         TEXT NOT NULL,
+  profile_name       TEXT NOT NULL,
+  model_id           TEXT NOT NULL,
+  region             TEXT NOT NULL,
+  tags_json          TEXT NOT NULL,
+  calls              INTEGER NOT NULL,
+  failures           INTEGER NOT NULL,
+  input_tokens       INTEGER NOT NULL,
+  output_tokens      INTEGER NOT NULL,
+  cache_read_tokens  INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  plain_input_cost   TEXT NOT NULL,
+  cache_read_cost    TEXT NOT NULL,
+  cache_write_cost   TEXT NOT NULL,
+  output_cost        TEXT NOT NULL,
+  PRIMARY KEY (day, profile_id, profile_name, model_id, region, tags_json)
+) WITHOUT ROWID;
+CREATE INDEX usage_daily_by_profile ON usage_daily (profile_id, day);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
-    Migration{4, kMigration4}, Migration{5, kMigration5},
+    Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
