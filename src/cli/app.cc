@@ -20,6 +20,7 @@ int runCli(int argc, char** argv) {
   addPricesCommand(app, exit_code);
   addServeCommand(app, exit_code);
   addUsageCommand(app, exit_code);
+  addReportCommand(app, exit_code);
   // CLI11 reports an unknown option before the subcommand only as "a subcommand is required";
   // name it instead.
   if (argc > 1 && argv[1][0] == '-') {

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 
+#include "admin/usage_api.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "control/admission.h"
@@ -19,10 +20,12 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/secret_box.h"
+#include "metering/ledger_retention.h"
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
 #include "store/sqlite_ledger.h"
+#include "store/sqlite_reports.h"
 
 namespace costgate::cli {
 
@@ -260,6 +263,33 @@ int runServe(const ServeOptions& o) {
                       snapshots, ledger, admission, std::move(upstreams), SystemClock::instance());
   http::Router router;
   gw.addRoutes(router);
+  // The admin API and ledger retention, each with a store connection of its own.
+  auto usage_reports = store::openSqliteUsageReports(cfg->store_path);
+  if (!usage_reports) {
+    printError(usage_reports.error());
+    return kExitFailure;
+  }
+  admin::UsageApi usage_api(snapshots, std::move(*usage_reports), SystemClock::instance(),
+                            {.open_mode = settings.server.open_mode});
+  usage_api.addRoutes(router);
+  std::unique_ptr<metering::LedgerRetention> retention;
+  if (settings.ledger.retention_days) {
+    auto archive = store::openSqliteUsageReports(cfg->store_path);
+    if (!archive) {
+      printError(archive.error());
+      return kExitFailure;
+    }
+    retention = std::make_unique<metering::LedgerRetention>(
+        std::move(*archive),
+        metering::RetentionOptions{*settings.ledger.retention_days,
+                                   std::chrono::minutes(settings.ledger.archive_interval_minutes)},
+        SystemClock::instance());
+    retention->start();
+    spdlog::info(
+        "ledger retention: {} day(s) of records besides today; older days are kept as "
+        "daily totals (checked every {} min)",
+        *settings.ledger.retention_days, settings.ledger.archive_interval_minutes);
+  }
 
   // A client that goes away must not kill the process with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
@@ -308,6 +338,7 @@ int runServe(const ServeOptions& o) {
   gw.shutdown();
   if (left) spdlog::warn("{} call(s) were still running when the drain timeout ended", left);
   snapshots.stopWatching();
+  retention.reset();
   ledger.stop();
   spdlog::info("stopped: {} call(s) recorded in {} commit(s) since start",
                ledger.committedRecords(), ledger.commits());
