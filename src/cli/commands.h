@@ -14,6 +14,9 @@ void addPricesCommand(CLI::App& app, int& exit_code);
 void addServeCommand(CLI::App& app, int& exit_code);
 void addUsageCommand(CLI::App& app, int& exit_code);
 void addNotifyCommand(CLI::App& app, int& exit_code);
+void addReportCommand(CLI::App& app, int& exit_code);
+// `usage prune` (ledger retention by hand), a subcommand of `usage`.
+CLI::App* addPruneSubcommand(CLI::App& usage, int& exit_code);
 
 // Runs the whole command line; returns the process exit status.
 int runCli(int argc, char** argv);

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "admin/metrics_endpoint.h"
+#include "admin/usage_api.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/notify_worker.h"
@@ -24,10 +25,12 @@
 #include "metrics/prometheus.h"
 #include "metrics/service.h"
 #include "notify/plan.h"
+#include "metering/ledger_retention.h"
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
 #include "store/sqlite_ledger.h"
+#include "store/sqlite_reports.h"
 
 namespace costgate::cli {
 
@@ -363,6 +366,33 @@ int runServe(const ServeOptions& o) {
   http::Router router;
   gw.addRoutes(router);
   admin::addMetricsRoute(router, *metrics_access, prometheus, ledger, started_at);
+  // The admin API and ledger retention, each with a store connection of its own.
+  auto usage_reports = store::openSqliteUsageReports(cfg->store_path);
+  if (!usage_reports) {
+    printError(usage_reports.error());
+    return kExitFailure;
+  }
+  admin::UsageApi usage_api(snapshots, std::move(*usage_reports), SystemClock::instance(),
+                            {.open_mode = settings.server.open_mode});
+  usage_api.addRoutes(router);
+  std::unique_ptr<metering::LedgerRetention> retention;
+  if (settings.ledger.retention_days) {
+    auto archive = store::openSqliteUsageReports(cfg->store_path);
+    if (!archive) {
+      printError(archive.error());
+      return kExitFailure;
+    }
+    retention = std::make_unique<metering::LedgerRetention>(
+        std::move(*archive),
+        metering::RetentionOptions{*settings.ledger.retention_days,
+                                   std::chrono::minutes(settings.ledger.archive_interval_minutes)},
+        SystemClock::instance());
+    retention->start();
+    spdlog::info(
+        "ledger retention: {} day(s) of records besides today; older days are kept as "
+        "daily totals (checked every {} min)",
+        *settings.ledger.retention_days, settings.ledger.archive_interval_minutes);
+  }
 
   // A client that goes away must not kill the process with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
@@ -418,6 +448,7 @@ int runServe(const ServeOptions& o) {
   if (left) spdlog::warn("{} call(s) were still running when the drain timeout ended", left);
   snapshots.stopWatching();
   (*notifications)->stop();
+  retention.reset();
   ledger.stop();
   if (Status st = (*metric_store)->stop(); !st) {
     spdlog::error(

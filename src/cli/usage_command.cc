@@ -206,7 +206,10 @@ void addUsageCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--to", o->to, "only calls started before T (YYYY-MM-DD[THH:MM:SSZ])");
   cmd->add_option("--limit", o->limit, "list at most N calls (totals still cover all)")
       ->check(CLI::NonNegativeNumber);
-  cmd->callback([o, &exit_code] { exit_code = runUsage(*o); });
+  CLI::App* prune = addPruneSubcommand(*cmd, exit_code);
+  cmd->callback([o, prune, &exit_code] {
+    if (!prune->parsed()) exit_code = runUsage(*o);
+  });
 }
 
 }  // namespace costgate::cli

@@ -117,6 +117,18 @@ class SettingsParser {
     boolean(*o, "server", "open_mode", s.open_mode);
   }
 
+  void ledger(const json::object& root, LedgerSettings& s) {
+    const json::object* o =
+        section(root, "", "ledger", {"retention_days", "archive_interval_minutes"});
+    if (!o) return;
+    if (o->contains("retention_days")) {
+      int64_t days = 0;
+      integer(*o, "ledger", "retention_days", 1, 36'500, days);
+      if (days > 0) s.retention_days = days;
+    }
+    integer(*o, "ledger", "archive_interval_minutes", 1, 10'080, s.archive_interval_minutes);
+  }
+
   void sim(const json::object& ups, SimSettings& s) {
     const json::object* o =
         section(ups, "upstreams", "sim",
@@ -283,6 +295,7 @@ void parseServeSettings(JsonReader& reader, const json::object& root, ServeSetti
     p.http(*ups, "anthropic", out.anthropic);
     p.bedrock(*ups, out.bedrock);
   }
+  p.ledger(root, out.ledger);
   if (auto u = p.choice(root, "", "unpriced_models", {"refuse", "allow_and_flag"})) {
     out.allow_unpriced = *u == "allow_and_flag";
   }

@@ -85,17 +85,28 @@ struct MetricsSettings {
   std::string bearer_token_env;
 };
 
+// "ledger": {"retention_days": N, "archive_interval_minutes": M}. Without retention_days the
+// ledger keeps every record. With it, `costgate serve` (at start, then every M minutes, default
+// 60) and `costgate usage prune` fold the records of the UTC days before the last N whole days
+// (today is always kept) into exact daily totals and delete them; reports stay exact.
+struct LedgerSettings {
+  std::optional<int64_t> retention_days;  // 1 .. 36500
+  int64_t archive_interval_minutes = 60;  // 1 .. 10080
+};
+
 struct ServeSettings {
   ServerSettings server;
   SimSettings sim;
   std::optional<HttpUpstreamSettings> openai;
   std::optional<HttpUpstreamSettings> anthropic;
   std::optional<BedrockUpstreamSettings> bedrock;
+  LedgerSettings ledger;
   bool allow_unpriced = false;  // "unpriced_models": "refuse" (default) | "allow_and_flag"
   MetricsSettings metrics;
 };
 
-// Reads "server", "upstreams", "unpriced_models" and "metrics" from the config's root object.
+// Reads "server", "upstreams", "ledger", "unpriced_models" and "metrics" from the config's root
+// object.
 void parseServeSettings(JsonReader& reader, const boost::json::object& root, ServeSettings& out);
 
 }  // namespace costgate::config

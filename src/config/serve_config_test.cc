@@ -212,3 +212,31 @@ TEST(ServeConfigTest, AnHttpUpstreamInUseMustBeConfigured) {
 
 }  // namespace
 }  // namespace costgate::config
+
+namespace costgate::config {
+namespace {
+
+TEST(ServeConfigTest, LedgerRetention) {
+  Parsed none = parseWith("");
+  EXPECT_FALSE(none.config.serve.ledger.retention_days) << "keeps every record by default";
+  EXPECT_EQ(none.config.serve.ledger.archive_interval_minutes, 60);
+
+  Parsed p = parseWith(R"("ledger": {"retention_days": 90, "archive_interval_minutes": 5},)");
+  ASSERT_EQ(p.errors, Strings{});
+  EXPECT_EQ(p.config.serve.ledger.retention_days, 90);
+  EXPECT_EQ(p.config.serve.ledger.archive_interval_minutes, 5);
+
+  EXPECT_EQ(parseWith(R"("ledger": {"retention_days": 0},)").errors,
+            Strings({"config.json: ledger.retention_days: must be a whole number from 1 to "
+                     "36500, got 0"}));
+  EXPECT_EQ(parseWith(R"("ledger": {"retention_days": 1.5},)").errors,
+            Strings({"config.json: ledger.retention_days: must be a whole number from 1 to "
+                     "36500, got 1.5"}));
+  EXPECT_EQ(parseWith(R"("ledger": {"retention": 30},)").errors,
+            Strings({"config.json: ledger.retention: unknown key (expected one of: "
+                     "retention_days, archive_interval_minutes)"}));
+  EXPECT_EQ(parseWith(R"("ledger": 30,)").errors.size(), 1u);
+}
+
+}  // namespace
+}  // namespace costgate::config

@@ -61,14 +61,6 @@ auto asyncAppend(metering::LedgerWriter& ledger, metering::UsageRecord record, T
       token, std::move(record));
 }
 
-std::string_view bearerToken(const http::Request& req) {
-  std::string_view auth = req.headers.get("authorization");
-  if (auth.size() > 7 && equalsIgnoreCase(auth.substr(0, 7), "bearer ")) {
-    return trim(auth.substr(7));
-  }
-  return trim(req.headers.get("x-api-key"));
-}
-
 std::string answerId(const api::Dialect& d, const std::string& call_id) {
   std::string_view name = d.name();
   if (name == "openai") return "chatcmpl-" + call_id;
@@ -370,7 +362,7 @@ asio::awaitable<void> Gateway::handleChat(const api::Dialect& dialect, http::Req
   rec.dialect = dialect.name();
 
   // Who is calling.
-  std::string_view token = bearerToken(req);
+  std::string_view token = http::apiKeyOf(req);
   std::string_view authorization = req.headers.get("authorization");
   if (isSigV4(authorization)) {
     if (!authenticateSigV4(call, req)) {

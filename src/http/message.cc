@@ -26,6 +26,14 @@ void Headers::set(std::string_view name, std::string value) {
   items_.emplace_back(std::string(name), std::move(value));
 }
 
+std::string_view apiKeyOf(const Request& req) {
+  std::string_view auth = req.headers.get("authorization");
+  if (auth.size() > 7 && equalsIgnoreCase(auth.substr(0, 7), "bearer ")) {
+    return trim(auth.substr(7));
+  }
+  return trim(req.headers.get("x-api-key"));
+}
+
 std::string errorBody(std::string_view type, std::string_view message) {
   boost::json::object inner{{"type", type}, {"message", message}};
   return boost::json::serialize(boost::json::object{{"error", std::move(inner)}});

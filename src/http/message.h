@@ -41,6 +41,10 @@ struct Response {
   std::string body;
 };
 
+// The API key a request carries: the token of `Authorization: Bearer KEY`, else the value of
+// `x-api-key`, trimmed; "" when neither is there. Says nothing about whether the key is valid.
+std::string_view apiKeyOf(const Request& req);
+
 // {"error":{"type":…,"message":…}}: costgate's own error body (ARCHITECTURE.md).
 std::string errorBody(std::string_view type, std::string_view message);
 Response jsonError(int status, std::string_view type, std::string_view message);

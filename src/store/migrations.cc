@@ -216,11 +216,32 @@ ALTER TABLE usage_records_v6 RENAME TO usage_records;
 CREATE INDEX usage_records_by_profile ON usage_records (profile_id, started_at);
 )sql";
 
-// Version 7: reserved for the metrics store (issue 6, built in parallel on another branch); a
-// no-op here so versions stay without gaps. Whoever merges replaces it with the metrics
-// migration, or renumbers the outbox below.
+// Version 7: daily totals of archived usage (ledger retention). Records older than the retention
+// are folded, in the same transaction that deletes them, into one row per UTC day (day: its
+// midnight in ms), profile id and name, model, region and tag set (tags_json exactly as the
+// records held it), so every report group (tag, model, profile, region; day or month) stays
+// exact. Counts and token sums are INTEGER; money sums are exact decimal TEXT, like the ledger's.
 constexpr std::string_view kMigration7 = R"sql(
--- reserved for the metrics migration
+CREATE TABLE usage_daily (
+  day                INTEGER NOT NULL,
+  profile_id         TEXT NOT NULL,
+  profile_name       TEXT NOT NULL,
+  model_id           TEXT NOT NULL,
+  region             TEXT NOT NULL,
+  tags_json          TEXT NOT NULL,
+  calls              INTEGER NOT NULL,
+  failures           INTEGER NOT NULL,
+  input_tokens       INTEGER NOT NULL,
+  output_tokens      INTEGER NOT NULL,
+  cache_read_tokens  INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  plain_input_cost   TEXT NOT NULL,
+  cache_read_cost    TEXT NOT NULL,
+  cache_write_cost   TEXT NOT NULL,
+  output_cost        TEXT NOT NULL,
+  PRIMARY KEY (day, profile_id, profile_name, model_id, region, tags_json)
+) WITHOUT ROWID;
+CREATE INDEX usage_daily_by_profile ON usage_daily (profile_id, day);
 )sql";
 
 // Version 8: the notification outbox (notify/outbox.h). A notification is stored before anything
