@@ -10,6 +10,7 @@
 #include <boost/url/parse_query.hpp>
 #include <map>
 
+#include "admin/on_worker.h"
 #include "admin/report_format.h"
 #include "common/strings.h"
 
@@ -18,21 +19,6 @@ namespace costgate::admin {
 namespace asio = boost::asio;
 
 namespace {
-
-// Runs `answer` on `pool`; the handler resumes on its own executor with the response.
-template <class Token>
-auto answerOnPool(asio::thread_pool& pool, UsageApi& api, const http::Request& req, Token&& token) {
-  return asio::async_initiate<Token, void(http::Response)>(
-      [&pool, &api, &req](auto handler) {
-        auto ex = asio::get_associated_executor(handler);
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        asio::post(pool, [h, ex, &api, &req] {
-          http::Response r = api.answer(req);
-          asio::post(ex, [h, r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
-        });
-      },
-      token);
-}
 
 struct UsageParams {
   std::string from, to, group_by, granularity = "total", format = "json";
@@ -99,7 +85,8 @@ void UsageApi::addRoutes(http::Router& router) {
 }
 
 asio::awaitable<void> UsageApi::handle(http::Request& req, http::Responder& res) {
-  http::Response r = co_await answerOnPool(worker_, *this, req, asio::use_awaitable);
+  http::Response r = co_await answerOnPool(
+      worker_, [this, &req] { return answer(req); }, asio::use_awaitable);
   co_await res.send(std::move(r));
 }
 

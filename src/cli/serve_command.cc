@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "admin/metrics_endpoint.h"
+#include "admin/metrics_query_api.h"
 #include "admin/usage_api.h"
 #include "cli/commands.h"
 #include "cli/context.h"
@@ -22,10 +23,10 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/secret_box.h"
+#include "metering/ledger_retention.h"
 #include "metrics/prometheus.h"
 #include "metrics/service.h"
 #include "notify/plan.h"
-#include "metering/ledger_retention.h"
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
@@ -375,6 +376,9 @@ int runServe(const ServeOptions& o) {
   admin::UsageApi usage_api(snapshots, std::move(*usage_reports), SystemClock::instance(),
                             {.open_mode = settings.server.open_mode});
   usage_api.addRoutes(router);
+  admin::MetricsQueryApi metrics_api(snapshots, (*metric_store)->store(),
+                                     {.open_mode = settings.server.open_mode});
+  metrics_api.addRoutes(router);
   std::unique_ptr<metering::LedgerRetention> retention;
   if (settings.ledger.retention_days) {
     auto archive = store::openSqliteUsageReports(cfg->store_path);

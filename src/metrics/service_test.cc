@@ -43,7 +43,7 @@ class MetricsServiceTest : public ::testing::Test {
   }
   double inputTokens(MetricsService& s) {
     auto sum = s.store().fetch("InputTokens", {{"TenantID", "t"}}, kNow - std::chrono::hours(2),
-                               kNow + std::chrono::minutes(1), std::chrono::hours(3),
+                               kNow + std::chrono::minutes(1), std::chrono::seconds(60),
                                *Statistic::parse("Sum"));
     EXPECT_TRUE(sum) << sum.error();
     double total = 0;
