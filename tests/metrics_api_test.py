@@ -3,7 +3,7 @@
 traffic for two tenants through `costgate serve` (sim upstream), then CloudWatch-style queries
 (a MetricStat per profile, the seed's metric math, a SEARCH grouped by TenantID) as admin, as a
 tenant (its own profiles only; 403 for another's), without a key (401), each checked against the
-ledger; then after SIGTERM (checkpoint) and after kill -9 (gap rebuilt from the ledger) the same
+ledger, and `costgate metrics query` (the same answer, rebuilt from the ledger); then after SIGTERM (checkpoint) and after kill -9 (gap rebuilt from the ledger) the same
 queries answer the same numbers, nothing counted twice.
 
     COSTGATE_BIN=build/src/costgate COSTGATE_EXAMPLES=examples python3 tests/metrics_api_test.py -v
@@ -139,6 +139,26 @@ class MetricsApiTest(GatewayTestCase):
         r = self.query([stat_query("m1", "InputTokens", period=90)], self.admin)
         error = self.assert_json_error(r, 400)
         self.assertIn("MetricDataQueries[0].MetricStat.Period", error["message"])
+
+    def test_cli_query_matches_the_api(self):
+        profiles = self.all_profiles()
+        queries = self.per_profile_queries(profiles)
+        body = json.dumps({"MetricDataQueries": queries, "StartTime": iso(self.start),
+                           "EndTime": iso(time.time() + 120)})
+        out = self.ws.json_ok("metrics", "query", "--body", body)
+        got = {res["Id"]: sum(Decimal(str(v)) for v in res["Values"])
+               for res in out["MetricDataResults"]}
+        self.assertEqual(got, self.totals(queries, self.admin))
+        # The simple form: one metric, a table.
+        p = self.ws.ok("metrics", "query", "--metric", "InvocationSuccess", "--dimension",
+                       "TenantID=customer2", "--period", "3600")
+        lines = p.stdout.strip().splitlines()
+        self.assertEqual(lines[0].split()[:4], ["ID", "LABEL", "TIMESTAMP", "VALUE"])
+        self.assertEqual(sum(Decimal(line.split()[3]) for line in lines[1:]),
+                         sum(TRAFFIC["customer2"].values()))
+        p = self.ws.run("metrics", "query", "--metric", "InputTokens", "--period", "90")
+        self.assertEqual(p.returncode, 2, p)
+        self.assertIn("Period", p.stderr)
 
     def test_z_restart_and_kill9_keep_the_same_numbers(self):
         profiles = self.all_profiles()
