@@ -242,6 +242,13 @@ class UsageApiTest(ReportTestCase):
         self.assertIn("--format", p.stderr)
 
 
+def nth_rows(condition):
+    """A WHERE clause for the ledger rows whose place n (1, 2, … in call-id order, which is the
+    order they were recorded in) meets `condition`, e.g. "n % 2 = 0"."""
+    return ("call_id IN (SELECT call_id FROM (SELECT call_id, row_number() OVER "
+            "(ORDER BY call_id) AS n FROM usage_records) WHERE %s)" % condition)
+
+
 def age_rows(ws, days, where="1"):
     """Moves the start of some ledger rows `days` days into the past."""
     with __import__("contextlib").closing(__import__("sqlite3").connect(ws.db, timeout=10)) as c:
@@ -266,8 +273,8 @@ class RetentionTest(ReportTestCase):
     def test_serve_archives_old_days_and_reports_stay_exact(self):
         self.server.stop_ok()
         # Half of the calls 10 and 40 days ago, the rest today.
-        age_rows(self.ws, 10, "rowid % 2 = 0")
-        age_rows(self.ws, 40, "rowid % 4 = 1")
+        age_rows(self.ws, 10, nth_rows("n % 2 = 0"))
+        age_rows(self.ws, 40, nth_rows("n % 4 = 1"))
         before = self.reports()
         self.assertEqual(before[0]["totals"]["calls"], 10)
         self.assertIsNone(before[0]["archived_before"])
