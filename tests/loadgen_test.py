@@ -42,7 +42,9 @@ def records_with_prefix(ws, prefix):
     return [r for r in ws.usage()["records"] if r["request_id"].startswith(prefix + "-")]
 
 
-class LoadgenAgainstServeTest(unittest.TestCase):
+class ServeCase(unittest.TestCase):
+    """A workspace of its own (setup on a copy of examples/, keys.json written from setup's
+    --json output) and a `costgate serve` on it."""
     maxDiff = None
 
     @classmethod
@@ -61,6 +63,8 @@ class LoadgenAgainstServeTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, "loadgen failed:\n%s%s" % (p.stdout, p.stderr))
         return json.loads(p.stdout)
 
+
+class LedgerMatchesSummaryTest(ServeCase):
     def test_the_ledger_holds_exactly_what_the_summary_reports(self):
         n = 80
         summary = self.run_ok("--keys", self.keys, "--calls", n, "--rate", 40,
@@ -95,10 +99,22 @@ class LoadgenAgainstServeTest(unittest.TestCase):
             self.assertEqual(Decimal(stats["cost_usd"]), cost, name)
             self.assertTrue(testlib.PLAIN_DECIMAL_RE.match(stats["cost_usd"]), stats["cost_usd"])
             total_cost += cost
-            # The ledger's own totals for the profile, to the last digit.
-            totals = self.ws.usage("--profile", name)["totals"]
-            self.assertEqual(Decimal(totals["total_cost_usd"]), cost, name)
         self.assertEqual(Decimal(summary["total"]["cost_usd"]), total_cost)
+        # The chargeback report (this workspace holds only these calls) says the same, to the
+        # last digit and as the same decimal string.
+        report = json.loads(self.ws.ok("report", "--format", "json", "--group-by", "profile").stdout)
+        rows = {row["group"]["profile"]: row for row in report["rows"]}
+        self.assertEqual(sorted(rows), sorted(summary["profiles"]))
+        for name, stats in summary["profiles"].items():
+            row = rows[name]
+            self.assertEqual((row["calls"], row["input_tokens"] + row["cache_read_tokens"]
+                              + row["cache_write_tokens"], row["output_tokens"],
+                              row["total_cost_usd"]),
+                             (stats["calls"], stats["input_tokens"], stats["output_tokens"],
+                              stats["cost_usd"]), name)
+        self.assertEqual(report["totals"]["total_cost_usd"], summary["total"]["cost_usd"])
+        self.assertEqual(report["totals"]["calls"], n)
+        self.assertEqual(self.ws.usage()["totals"]["total_cost_usd"], summary["total"]["cost_usd"])
         # The weights: 3:1:2:2 of 80 calls, paced evenly (the first call of each at once).
         self.assertEqual({k: v["calls"] for k, v in summary["profiles"].items()},
                          {"customer1_websearch": 30, "customer1_codingbot": 10,
@@ -117,6 +133,9 @@ class LoadgenAgainstServeTest(unittest.TestCase):
             self.assertEqual(stats["streamed"], sum(1 for r in streamed
                                                     if r["profile_name"] == name), name)
 
+
+
+class LoadgenAgainstServeTest(ServeCase):
     def test_the_same_seed_makes_the_same_calls(self):
         args = ("--keys", self.keys, "--calls", 12, "--rate", 50, "--seed", 9,
                 "--profiles", "customer2_websearch")
@@ -250,7 +269,8 @@ class DemoTest(unittest.TestCase):
                 proc.wait()
                 code = "killed"
         took = time.monotonic() - started
-        text = open(out_path, encoding="utf-8", errors="replace").read()
+        with open(out_path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
         self.assertEqual(code, 0, text)
         self.assertTrue(ready, "GET /readyz never answered 200 while the demo ran:\n" + text)
         self.assertEqual(ready["status"], "ready")
@@ -267,7 +287,8 @@ class DemoTest(unittest.TestCase):
         self.assertIn("costgate report --config %s" % config, text)
         keys_path = os.path.join(demo_dir, "keys.json")
         self.assertEqual(stat.S_IMODE(os.stat(keys_path).st_mode), 0o600)
-        keys = json.load(open(keys_path))["keys"]
+        with open(keys_path) as f:
+            keys = json.load(f)["keys"]
         admin = [k["key"] for k in keys if k["role"] == "admin"][0]
         self.assertIn("admin key      %s" % admin, text)
 
@@ -285,7 +306,8 @@ class DemoTest(unittest.TestCase):
                                timeout=40, cwd=d)
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
         self.assertIn("is up to date", again.stdout)
-        self.assertEqual(json.load(open(keys_path))["keys"], keys)
+        with open(keys_path) as f:
+            self.assertEqual(json.load(f)["keys"], keys)
         self.assertEqual(serve_processes(config), [])
 
 
