@@ -29,7 +29,8 @@ sigset_t stopSignals() {
 
 }  // namespace
 
-Result<pid_t> spawnSelf(const std::vector<std::string>& args, int stdout_fd, int stderr_fd) {
+Result<pid_t> spawnSelf(const std::vector<std::string>& args, int stdout_fd, int stderr_fd,
+                        bool own_group) {
   // Everything the child needs is made before fork: after it, only async-signal-safe calls.
   std::vector<std::string> owned = args;
   owned.insert(owned.begin(), "costgate");
@@ -42,6 +43,7 @@ Result<pid_t> spawnSelf(const std::vector<std::string>& args, int stdout_fd, int
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);  // the parent died before prctl
+    if (own_group) setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

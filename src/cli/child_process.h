@@ -19,7 +19,11 @@ namespace costgate::cli {
 // on the given descriptors (-1: inherited), no signal blocked, and SIGTERM sent to it if this
 // process dies first (so it never outlives the demo as an orphan). Call it from a thread that
 // lives as long as the child should (the kernel's parent-death signal follows the thread).
-Result<pid_t> spawnSelf(const std::vector<std::string>& args, int stdout_fd, int stderr_fd);
+// `own_group` puts the child in a process group of its own, so that a Ctrl-C at the terminal
+// reaches only this process, which then stops the child itself: a second signal in the middle of
+// a drain would kill `costgate serve` (its helper threads do not block SIGTERM).
+Result<pid_t> spawnSelf(const std::vector<std::string>& args, int stdout_fd, int stderr_fd,
+                        bool own_group = false);
 
 // Waits for `pid` up to `timeout`: its exit status (128 + N when killed by signal N), or nullopt
 // while it still runs.

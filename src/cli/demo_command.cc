@@ -186,7 +186,7 @@ int runDemo(const DemoOptions& o) {
   }
   auto child =
       spawnSelf({"serve", "--config", cfg_path, "--listen", fmt::format("127.0.0.1:{}", o.port)},
-                log_fd, log_fd);
+                log_fd, log_fd, /*own_group=*/true);
   ::close(log_fd);
   if (!child) {
     printError(child.error());
