@@ -57,8 +57,8 @@ TEST(PacerTest, FirstCallsAtOnceThenTheIntegralOfTheRate) {
   std::vector<size_t> due;
   pacer.advance(0, due);
   EXPECT_EQ(due, (std::vector<size_t>{0, 1}));
-  // 10 s more: 20 calls of a, 5 of b (the last one due exactly at 10 s for b: 0.5 × 10).
-  auto n = dueBy(pacer, 0.010, 10.005);
+  // Up to 10.01 s: 20 calls of a (2 × 10.01 = 20.02), 5 of b (0.5 × 10.01).
+  auto n = dueBy(pacer, 0.010, 10.015);
   EXPECT_EQ(n[0], 20);
   EXPECT_EQ(n[1], 5);
 }
@@ -101,7 +101,9 @@ TEST(ChooserTest, SameSeedSameDrawsAndTheMixIsMet) {
     ASSERT_EQ(x.prompt, y.prompt);
     differs |= x.dialect != z.dialect || x.stream != z.stream;
     ASSERT_LT(x.prompt, prompts().size());
-    if (x.dialect == Dialect::kSeed) ASSERT_FALSE(x.stream) << "/invoke never streams";
+    if (x.dialect == Dialect::kSeed) {
+      ASSERT_FALSE(x.stream) << "/invoke never streams";
+    }
     ++dialects[x.dialect];
     streams += x.stream;
   }
