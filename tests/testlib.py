@@ -270,6 +270,7 @@ class Workspace:
             if config_keys or edit_config:
                 update_config(self.config, config_keys, edit_config)
             out = self.json_ok("setup", "--create-user-roles")
+            self.setup_output = out  # what `setup --json` printed (a loadgen's --keys file)
             keys = out["keys"]
             self.admin_key = [k["key"] for k in keys if k["role"] == "admin"][0]
             self.tenant_keys = {k["tenant"]: k["key"] for k in keys if k["role"] == "tenant"}

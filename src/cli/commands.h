@@ -16,6 +16,8 @@ void addUsageCommand(CLI::App& app, int& exit_code);
 void addNotifyCommand(CLI::App& app, int& exit_code);
 void addReportCommand(CLI::App& app, int& exit_code);
 void addMetricsCommand(CLI::App& app, int& exit_code);
+void addLoadgenCommand(CLI::App& app, int& exit_code);
+void addDemoCommand(CLI::App& app, int& exit_code);
 // `usage prune` (ledger retention by hand), a subcommand of `usage`.
 CLI::App* addPruneSubcommand(CLI::App& usage, int& exit_code);
 
