@@ -107,16 +107,24 @@ export function createWidget(parent, widget) {
     const order = stacked ? rows.map((_, i) => rows.length - 1 - i) : rows.map((_, i) => i);
     const barPath = bars ? uPlot.paths.bars({ size: [0.7, 64], align: 0 }) : null;
     const width = Math.max(chartEl.clientWidth, 240);
+    const pad = bars || aligned.xs.length === 1 ? period / 2 : 0;
+    const xLo = aligned.xs[0] - pad;
+    const xHi = aligned.xs[aligned.xs.length - 1] + pad;
     const opts = {
       width, height: 200,
       legend: { show: false },
       cursor: { points: { size: 6 }, drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      // The whole range on the x axis, bars centred on their periods and never cut at the edges.
+      scales: {
+        x: { time: true, range: () => [xLo, xHi] },
+        y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { stroke: '#6b7280', grid: { stroke: '#f1f2f4' }, ticks: { stroke: '#e5e7eb' }, font: '11px system-ui', space: 60 },
         {
           stroke: '#6b7280', grid: { stroke: '#f1f2f4' }, ticks: { show: false }, font: '11px system-ui',
-          size: 54, values: (u, vals) => vals.map((v) => compact(v, widget.unit)),
+          values: (u, vals) => vals.map((v) => compact(v, widget.unit)),
+          size: (u, vals) => (vals ? Math.max(36, Math.max(...vals.map((v) => v.length)) * 7 + 18) : 36),
         },
       ],
       series: [{}, ...order.map((i) => {

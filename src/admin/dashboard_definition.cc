@@ -18,8 +18,8 @@ namespace {
 constexpr size_t kMaxWidgets = 50;
 constexpr size_t kMaxQueriesPerWidget = 20;
 
-// How the seed's widgets are drawn: per-profile series as lines (daily ones as bars, one per
-// day), cross-profile series as stacked bars, as the seed's CloudWatch dashboard shows them.
+// How the seed's widgets are drawn: per-profile series as lines (daily ones as stacked bars, one
+// per day), cross-profile series as stacked bars, as the seed's CloudWatch dashboard shows them.
 struct Look {
   std::string_view view;
   bool stacked;
@@ -31,7 +31,7 @@ Look lookOf(std::string_view key, bool per_profile) {
                           : key.find("request") != std::string_view::npos ? "requests"
                                                                           : "tokens";
   if (!per_profile) return {"bar", true, unit};
-  if (key.rfind("daily_", 0) == 0) return {"bar", false, unit};
+  if (key.rfind("daily_", 0) == 0) return {"bar", true, unit};
   return {"line", false, unit};
 }
 

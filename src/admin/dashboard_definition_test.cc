@@ -49,6 +49,9 @@ TEST(DashboardDefinition, TheDefaultHoldsTheSeedsElevenWidgets) {
   // The placeholder stands for the profile in per-profile queries.
   const json::value& first = d.at("widgets").at(0).at("queries").at(0);
   EXPECT_EQ(first.at("MetricStat").at("Metric").at("Dimensions").at(0).at("Value"), "${profile}");
+  EXPECT_EQ(d.at("widgets").at(0).at("view"), "line");
+  EXPECT_EQ(d.at("widgets").at(4).at("view"), "bar") << "daily tokens: one stacked bar a day";
+  EXPECT_EQ(d.at("widgets").at(4).at("stacked"), true);
   EXPECT_EQ(d.at("widgets").at(1).at("unit"), "usd");
   EXPECT_EQ(d.at("widgets").at(3).at("unit"), "requests");
 }

@@ -231,6 +231,39 @@ test('a profile in ALARM shows red', async (t) => {
   await page.waitForSelector(`#profile-alarms .alarm[data-alarm="${name}"] .history li`);
   await page.click('#tabs a[data-view=alarms]');
   await settled(page);
+  await page.screenshot({ path: screenshotPath('alarms-live-desktop'), fullPage: true });
+  await page.context().close();
+});
+
+test('the alarm panel: unavailable on a 404, and the contract\'s states drawn in their colours', async () => {
+  const page = await open();
+  const probe = await cg.call('GET', '/api/v1/alarms', cg.keys.admin);
+  await signIn(page, cg.keys.admin, 'alarms');
+  await settled(page);
+  if (probe.status === 404) {
+    assert.equal(await page.textContent('#all-alarms'), 'Alarms are unavailable on this server.');
+  }
+  // The rendering of GET /api/v1/alarms and its history as the shared contract shapes them, the
+  // answers given by the browser (the live API is covered by the ALARM test above).
+  const at = '2026-11-27T10:00:00.000Z';
+  const alarm = (AlarmName, StateValue) => ({ AlarmName, StateValue, StateReason: `${StateValue} because`,
+    StateUpdatedTimestamp: at, Threshold: 1, Period: 300, Tags: [{ Key: 'InferenceProfile', Value: 'p' }] });
+  await page.route('**/api/v1/alarms', (route) => route.fulfill({ json: { alarms: [
+    alarm('BedrockRequestsPerMinuteAlarm-p', 'OK'), alarm('BedrockTokenCostAlarm-p', 'ALARM'),
+    alarm('BedrockTokensPerMinuteAlarm-p', 'INSUFFICIENT_DATA')] } }));
+  await page.route('**/api/v1/alarms/*/history?limit=20', (route) => route.fulfill({ json: { items: [
+    { AlarmName: 'BedrockTokenCostAlarm-p', Timestamp: at, HistoryItemType: 'StateUpdate',
+      HistorySummary: 'Alarm updated from OK to ALARM', HistoryData: '{}' }] } }));
+  await page.click('#refresh');
+  await page.waitForSelector('#all-alarms .alarm[data-state=ALARM]');
+  const rows = await page.$$eval('#all-alarms .alarm', (els) => els.map((el) => [el.dataset.state,
+    getComputedStyle(el.querySelector('.pill')).backgroundColor]));
+  assert.deepEqual(rows, [['ALARM', 'rgb(220, 38, 38)'], ['INSUFFICIENT_DATA', 'rgb(156, 163, 175)'],
+    ['OK', 'rgba(0, 0, 0, 0)']]);
+  assert.equal(await page.textContent('#alarm-badge'), '1');
+  await page.click('#all-alarms .alarm[data-state=ALARM] button');
+  await page.waitForSelector('#all-alarms .history li');
+  assert.match(await page.textContent('#all-alarms .history'), /Alarm updated from OK to ALARM/);
   await page.screenshot({ path: screenshotPath('alarms-desktop'), fullPage: true });
   await page.context().close();
 });
