@@ -49,7 +49,8 @@ class DashboardsApiTest : public store::StoreFileTest {
     http::Response r = api_->profiles(request("GET", "/api/v1/profiles", key));
     EXPECT_EQ(r.status, 200) << r.body;
     std::vector<std::string> names;
-    for (const json::value& p : json::parse(r.body).at("profiles").as_array())
+    const json::value body = json::parse(r.body);
+    for (const json::value& p : body.at("profiles").as_array())
       names.emplace_back(p.at("name").as_string());
     return names;
   }
