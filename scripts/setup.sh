@@ -18,6 +18,8 @@ packages+=(python3-aiosmtpd)
 packages+=(clang libclang-rt-14-dev)
 # promtool (Debian's prometheus package) checks GET /metrics in tests/prometheus_test.py.
 packages+=(prometheus)
+# Debian's chromium runs the dashboard's browser tests (tests/browser, driven by playwright-core).
+packages+=(chromium)
 # Node.js and npm run the SDK client tests (tests/sdk); any node and npm already on PATH do.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
@@ -50,4 +52,13 @@ if [ ! -f "$sdk/node_modules/.package-lock.json" ] ||
   echo "setup.sh: installing the SDK test clients (npm ci in $sdk)"
   (cd "$sdk" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+# The same for uPlot, which the build embeds into the binary (web/package-lock.json), and for
+# playwright-core, which drives chromium in the browser tests (tests/browser/package-lock.json).
+for dir in web tests/browser; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "setup.sh: installing $dir's npm packages (npm ci in $dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+done
 echo "setup.sh: all build and test dependencies present"

@@ -11,8 +11,10 @@
 #include <map>
 #include <optional>
 
+#include "admin/dashboards_api.h"
 #include "admin/metrics_endpoint.h"
 #include "admin/metrics_query_api.h"
+#include "admin/static_assets.h"
 #include "admin/usage_api.h"
 #include "cli/commands.h"
 #include "cli/context.h"
@@ -30,6 +32,7 @@
 #include "providers/aws_credentials.h"
 #include "providers/http_upstream.h"
 #include "providers/sim.h"
+#include "store/sqlite_dashboard_store.h"
 #include "store/sqlite_ledger.h"
 #include "store/sqlite_reports.h"
 
@@ -379,6 +382,17 @@ int runServe(const ServeOptions& o) {
   admin::MetricsQueryApi metrics_api(snapshots, (*metric_store)->store(),
                                      {.open_mode = settings.server.open_mode});
   metrics_api.addRoutes(router);
+  // The dashboard: its page at / and /assets/, its profiles and definitions under /api/v1.
+  auto dashboard_store = store::openSqliteDashboardStore(cfg->store_path);
+  if (!dashboard_store) {
+    printError(dashboard_store.error());
+    return kExitFailure;
+  }
+  admin::DashboardsApi dashboards_api(snapshots, std::move(*dashboard_store),
+                                      SystemClock::instance(),
+                                      {.open_mode = settings.server.open_mode});
+  dashboards_api.addRoutes(router);
+  admin::addStaticRoutes(router);
   std::unique_ptr<metering::LedgerRetention> retention;
   if (settings.ledger.retention_days) {
     auto archive = store::openSqliteUsageReports(cfg->store_path);

@@ -10,6 +10,7 @@
 #include "cli/bedrock_mirror.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/dashboard_setup.h"
 #include "cli/output.h"
 #include "common/strings.h"
 #include "config/file_io.h"
@@ -17,6 +18,7 @@
 #include "identity/aws_credential.h"
 #include "identity/principal.h"
 #include "profiles/reconcile.h"
+#include "store/sqlite_dashboard_store.h"
 
 namespace costgate::cli {
 
@@ -29,7 +31,8 @@ struct SetupOptions : CommonOptions {
   std::string models_path;
   bool create_user_roles = false;
   bool dry_run = false;
-  bool bedrock = false;  // mirror profiles to Bedrock for this run
+  bool bedrock = false;          // mirror profiles to Bedrock for this run
+  bool reset_dashboard = false;  // replace a dashboard edited through the API
 };
 
 struct IssuedKey {
@@ -95,6 +98,15 @@ int runSetup(const SetupOptions& o) {
     current = std::move(*p);
     keys = std::move(*k);
     stored_prices = sortedPrices(std::move(*pr));
+  }
+  std::unique_ptr<store::DashboardStore> dashboards;
+  if (st) {
+    auto d = store::openSqliteDashboardStore(cfg->store_path);
+    if (!d) {
+      printError(d.error());
+      return kExitFailure;
+    }
+    dashboards = std::move(*d);
   }
 
   // 3. Plan.
@@ -189,6 +201,14 @@ int runSetup(const SetupOptions& o) {
     lines.push_back(describeMirrorStep(m, cfg->aws_account_id));
   }
 
+  auto dashboard = planDashboardSetup(dashboards.get(), cfg->dashboard_name, o.reset_dashboard);
+  if (!dashboard) {
+    printError(dashboard.error());
+    return kExitFailure;
+  }
+  if (dashboard->changes()) lines.push_back(dashboard->text);
+  if (dashboard->kind == DashboardStep::Kind::kKeepEdited) notes.push_back(dashboard->text);
+
   std::vector<std::pair<std::string, std::string>> ids;
   for (const auto& p : final_profiles) ids.emplace_back(p.name, p.id);
   const bool ids_change = ids != cfg->profile_ids;
@@ -278,6 +298,13 @@ int runSetup(const SetupOptions& o) {
     printError(fmt::format("setup failed, nothing was changed: {}", applied.error()));
     return kExitFailure;
   }
+  // The dashboard lives in a table of its own connection: a second transaction, which running
+  // setup again completes.
+  if (Status s = applyDashboardStep(*dashboards, *dashboard, now); !s) {
+    printError(fmt::format("the store is set up, but not dashboard {}: {}; run setup again",
+                           cfg->dashboard_name, s.error()));
+    return kExitFailure;
+  }
   if (ids_change) {
     if (auto s = config::writeProfileIds(*cfg, ids); !s) {
       printError(fmt::format("the store is set up, but {}; run setup again to retry", s.error()));
@@ -349,6 +376,9 @@ void addSetupCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--bedrock", opts->bedrock,
                 "also mirror each profile to Bedrock as an application inference profile (as "
                 "upstreams.bedrock.mirror_profiles does)");
+  cmd->add_flag("--reset-dashboard", opts->reset_dashboard,
+                "replace the dashboard named by dashboard_name with the default definition even "
+                "when it was edited through the API (otherwise an edited one is kept)");
   cmd->callback([opts, &exit_code] { exit_code = runSetup(*opts); });
 }
 

@@ -8,7 +8,9 @@
 #include "cli/bedrock_mirror.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/dashboard_setup.h"
 #include "cli/output.h"
+#include "store/sqlite_dashboard_store.h"
 #include "store/sqlite_ledger.h"
 
 namespace costgate::cli {
@@ -34,6 +36,7 @@ int runUnsetup(const UnsetupOptions& o) {
   std::vector<profiles::Profile> doomed_profiles;
   std::vector<identity::ApiKeyRecord> doomed_keys;
   size_t price_count = 0;
+  std::unique_ptr<store::DashboardStore> dashboards;
   if (std::filesystem::exists(cfg->store_path)) {
     st = openStoreOrReport(*cfg, /*must_exist=*/true, code);
     if (!st) return code;
@@ -63,6 +66,12 @@ int runUnsetup(const UnsetupOptions& o) {
                       "`costgate profiles create` remain and need them",
                       pr->size(), kept_profiles));
     }
+    auto d = store::openSqliteDashboardStore(cfg->store_path);
+    if (!d) {
+      printError(d.error());
+      return kExitFailure;
+    }
+    dashboards = std::move(*d);
     if (o.purge_usage) {
       auto l = store::openSqliteLedger(cfg->store_path, store::LedgerDurability::kProcessCrash);
       auto n = l ? (*l)->count() : Result<int64_t>(makeError(l.error()));
@@ -88,6 +97,12 @@ int runUnsetup(const UnsetupOptions& o) {
                                 k.tenant.empty() ? "" : " (tenant " + k.tenant + ")"));
   }
   if (price_count) lines.push_back(fmt::format("delete {} model price(s)", price_count));
+  auto dashboard = planDashboardRemoval(dashboards.get(), cfg->dashboard_name);
+  if (!dashboard) {
+    printError(dashboard.error());
+    return kExitFailure;
+  }
+  if (dashboard->changes()) lines.push_back(dashboard->text);
   if (ledger) {
     lines.push_back(fmt::format("purge recorded usage ({} call record(s))", usage_count));
   }
@@ -132,6 +147,12 @@ int runUnsetup(const UnsetupOptions& o) {
     });
     if (!s) {
       printError(fmt::format("unsetup failed, nothing was changed: {}", s.error()));
+      return kExitFailure;
+    }
+  }
+  if (!o.dry_run && dashboards) {
+    if (Status s = applyDashboardStep(*dashboards, *dashboard, SystemClock::instance().now()); !s) {
+      printError(fmt::format("unsetup: {}; run unsetup again to finish", s.error()));
       return kExitFailure;
     }
   }

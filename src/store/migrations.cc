@@ -307,10 +307,22 @@ CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, at);
 CREATE INDEX alarm_history_by_time ON alarm_history (at);
 )sql";
 
+// Version 10: dashboard definitions (store/dashboard_store.h), JSON text stored as given; origin
+// "setup" or "api" (an edit, which a later setup keeps).
+constexpr std::string_view kMigration10 = R"sql(
+CREATE TABLE dashboards (
+  name            TEXT NOT NULL PRIMARY KEY,
+  definition_json TEXT NOT NULL,
+  origin          TEXT NOT NULL,
+  updated_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
     Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
     Migration{7, kMigration7}, Migration{8, kMigration8}, Migration{9, kMigration9},
+    Migration{10, kMigration10},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
