@@ -16,6 +16,7 @@
 #include "admin/usage_api.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/metrics_options.h"
 #include "cli/notify_worker.h"
 #include "control/admission.h"
 #include "gateway/gateway.h"
@@ -332,8 +333,7 @@ int runServe(const ServeOptions& o) {
     prometheus.declareProfile(p.name, p.tags);
   // The metric store beside the SQLite store: its last checkpoint, then what the ledger holds
   // after it.
-  metrics::StoreOptions store_options;
-  store_options.dir = cfg->store_path + ".metrics";
+  const metrics::StoreOptions store_options = metricStoreOptions(settings.metrics);
   auto metric_store = metrics::MetricsService::open(
       store_options, metrics::PointOptions{settings.metrics.dimensions}, SystemClock::instance());
   if (!metric_store) {
