@@ -346,7 +346,16 @@ int runServe(const ServeOptions& o) {
       printError(reader.error());
       return kExitFailure;
     }
-    auto replayed = (*metric_store)->replay(**reader);
+    // Replay runs before the server listens: a call committed while it ran could be both read
+    // back here and recorded live. A long gap says how far it has got every few seconds.
+    metrics::ReplayOptions replay_options;
+    replay_options.progress = [](const metrics::ReplayStats& so_far, TimePoint read_until) {
+      spdlog::info(
+          "metrics: rebuilding from the ledger: {} record(s) re-added so far, calls up to {} "
+          "read, {} ms",
+          so_far.records, formatIso8601(read_until), so_far.took.count());
+    };
+    auto replayed = (*metric_store)->replay(**reader, replay_options);
     if (!replayed) {
       printError(replayed.error());
       return kExitFailure;

@@ -85,8 +85,8 @@ TEST(MetricsConfigTest, PreciseStoreErrors) {
       Strings({"config.json: metrics.retention_days.5m: must be a whole number from 1 to "
                "36500, got 2.5",
                "config.json: metrics.retention_days.1h: must be a number, got string \"x\""}));
-  EXPECT_EQ(parseWith(R"("metrics": {"retention_days": {"1m": 20}},)").errors,
-            Strings({"config.json: metrics.retention_days: 1m (20 days) must not be longer than "
+  EXPECT_EQ(parseWith(R"("metrics": {"retention_days": {"1m": 70}},)").errors,
+            Strings({"config.json: metrics.retention_days: 1m (70 days) must not be longer than "
                      "5m (63 days): a coarser resolution is kept at least as long"}));
   EXPECT_EQ(parseWith(R"("metrics": {"retention_days": {"5m": 100, "1h": 90}},)").errors,
             Strings({"config.json: metrics.retention_days: 5m (100 days) must not be longer than "
