@@ -575,6 +575,37 @@ class ServerSettingsTest(ServeTestCase):
                 self.assertIn(path, out)
                 self.assertNotIn("listening on", out)
 
+    def test_metric_store_keys_invalid_value_exit_2_valid_ones_used(self):
+        ws = Workspace(prefix="costgate-serve-config-metrics-")
+        self.addCleanup(ws.remove)
+        original = keep_config(self, ws)
+        bad = [("metrics.retention_days: 1m (20 days) must not be longer than 5m (10 days)",
+                {"metrics": {"retention_days": {"1m": 20, "5m": 10}}}),
+               ("metrics.retention_days.1h: must be a whole number from 1 to 36500, got 0",
+                {"metrics": {"retention_days": {"1h": 0}}}),
+               ("metrics.max_series: must be a whole number from 1 to 1000000000, got 2.5",
+                {"metrics": {"max_series": 2.5}})]
+        for message, keys in bad:
+            with self.subTest(message=message):
+                with open(ws.config, "wb") as f:
+                    f.write(original)
+                ws.set_config_keys(keys)
+                code, out = run_serve(ws, "--listen", "127.0.0.1:0")
+                self.assertEqual(code, 2, out)
+                self.assertIn(message, out)
+                self.assertNotIn("listening on", out)
+        # Valid keys: the store lives in the configured folder, relative to the config's.
+        with open(ws.config, "wb") as f:
+            f.write(original)
+        ws.set_config_keys({"metrics": {"directory": "state/metric-store", "max_series": 5000,
+                                        "retention_days": {"1m": 2, "5m": 20, "1h": 90}}})
+        code, out = run_serve(ws, "--listen", "127.0.0.1:0")
+        self.assertIsNone(code, out)
+        self.assertIn("listening on", out)
+        self.assertIn("metrics: store %s opened" % ws.path("state/metric-store"), out)
+        self.assertTrue(os.path.isdir(ws.path("state/metric-store")))
+        self.assertFalse(os.path.exists(ws.path("costgate.db.metrics")))
+
 
 # ================================================================================= disconnect
 

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/metrics_options.h"
 #include "cli/output.h"
 #include "config/file_io.h"
 #include "metrics/query_request.h"
@@ -102,7 +103,10 @@ int runMetricsQuery(const MetricsQueryOptions& o) {
   }
   // Points are stamped with their call's start: the calls that started in the range (and an
   // hour before it, for periods that began earlier) are all the range needs.
-  metrics::StoreOptions in_memory;
+  // serve's retention (so a range gets the same resolution as from the API), in memory (serve's
+  // directory is never opened), and a cap only memory limits: the range is rebuilt whole.
+  metrics::StoreOptions in_memory = metricStoreOptions(cfg->serve.metrics);
+  in_memory.dir.clear();
   in_memory.max_series = 10'000'000;
   auto service = metrics::MetricsService::open(
       in_memory, metrics::PointOptions{cfg->serve.metrics.dimensions}, SystemClock::instance());

@@ -18,6 +18,7 @@
 #include "admin/usage_api.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/metrics_options.h"
 #include "cli/notify_worker.h"
 #include "control/admission.h"
 #include "gateway/gateway.h"
@@ -335,8 +336,7 @@ int runServe(const ServeOptions& o) {
     prometheus.declareProfile(p.name, p.tags);
   // The metric store beside the SQLite store: its last checkpoint, then what the ledger holds
   // after it.
-  metrics::StoreOptions store_options;
-  store_options.dir = cfg->store_path + ".metrics";
+  const metrics::StoreOptions store_options = metricStoreOptions(settings.metrics);
   auto metric_store = metrics::MetricsService::open(
       store_options, metrics::PointOptions{settings.metrics.dimensions}, SystemClock::instance());
   if (!metric_store) {
@@ -349,7 +349,16 @@ int runServe(const ServeOptions& o) {
       printError(reader.error());
       return kExitFailure;
     }
-    auto replayed = (*metric_store)->replay(**reader);
+    // Replay runs before the server listens: a call committed while it ran could be both read
+    // back here and recorded live. A long gap says how far it has got every few seconds.
+    metrics::ReplayOptions replay_options;
+    replay_options.progress = [](const metrics::ReplayStats& so_far, TimePoint read_until) {
+      spdlog::info(
+          "metrics: rebuilding from the ledger: {} record(s) re-added so far, calls up to {} "
+          "read, {} ms",
+          so_far.records, formatIso8601(read_until), so_far.took.count());
+    };
+    auto replayed = (*metric_store)->replay(**reader, replay_options);
     if (!replayed) {
       printError(replayed.error());
       return kExitFailure;

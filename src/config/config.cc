@@ -214,11 +214,11 @@ class ConfigParser {
       }
       for (const profiles::Tag& earlier : spec.tags) {
         if (equalsIgnoreCase(earlier.key, *key)) {
-          std::string same_case = earlier.key == *key
-                                      ? ""
-                                      : fmt::format(" (same as {}: tag keys are matched "
-                                                    "case-insensitively)",
-                                                    jsonQuote(earlier.key));
+          std::string same_case = earlier.key == *key ? ""
+                                                      : fmt::format(
+                                                            " (same as {}: tag keys are matched "
+                                                            "case-insensitively)",
+                                                            jsonQuote(earlier.key));
           diags_.error(jsonPathKey(ipath, "key"),
                        fmt::format("duplicate key {} in profile {}{}", jsonQuote(*key),
                                    jsonQuote(spec.name), same_case));
@@ -303,6 +303,11 @@ Config parseConfig(std::string_view text, const std::string& path, Diagnostics& 
   } else if (std::filesystem::path(c.store_path).is_relative()) {
     c.store_path = (dir / c.store_path).string();
   }
+  if (std::string& m = c.serve.metrics.directory; m.empty()) {
+    m = c.store_path + ".metrics";
+  } else if (std::filesystem::path(m).is_relative()) {
+    m = (dir / m).string();
+  }
   for (auto* up : {&c.serve.openai, &c.serve.anthropic}) {
     if (*up && !(*up)->ca_file.empty() && std::filesystem::path((*up)->ca_file).is_relative()) {
       (*up)->ca_file = (dir / (*up)->ca_file).string();
@@ -321,15 +326,15 @@ void checkPricesCover(const Config& c, const pricing::PriceTable& prices, Diagno
     if (model.empty() || c.aws_region.empty()) return;
     if (prices.latest(c.aws_region, model)) return;
     auto regions = prices.regionsOf(model);
-    std::string hint = regions.empty()
-                           ? "models.json has no price for it in any region"
-                           : fmt::format("models.json prices it only in {}",
-                                         fmt::join(regions, ", "));
+    std::string hint =
+        regions.empty() ? "models.json has no price for it in any region"
+                        : fmt::format("models.json prices it only in {}", fmt::join(regions, ", "));
     diags.error(path, fmt::format("model {} has no price in region {} ({}); a call would be "
                                   "priced at nothing",
                                   jsonQuote(model), jsonQuote(c.aws_region), hint));
   };
-  const bool seed_key = c.doc.root.is_object() && !c.doc.root.get_object().contains("default_model_id");
+  const bool seed_key =
+      c.doc.root.is_object() && !c.doc.root.get_object().contains("default_model_id");
   check(c.default_model_id, seed_key ? "model_id" : "default_model_id");
   for (size_t i = 0; i < c.profiles.size(); ++i) {
     check(c.profiles[i].model_id, jsonPathKey(jsonPathIndex("profiles", i), "model_id"));

@@ -199,8 +199,25 @@ class SettingsParser {
   }
 
   void metrics(const json::object& root, MetricsSettings& s) {
-    const json::object* o = section(root, "", "metrics", {"dimensions", "bearer_token_env"});
+    const json::object* o =
+        section(root, "", "metrics",
+                {"dimensions", "bearer_token_env", "directory", "retention_days", "max_series"});
     if (!o) return;
+    if (auto dir = r_.stringMember(*o, "metrics", "directory", false)) {
+      if (dir->empty()) {
+        r_.diags().error("metrics.directory",
+                         "must not be empty (leave it out for <store>.metrics beside the store)");
+      } else {
+        s.directory = *dir;
+      }
+    }
+    retention(*o, s);
+    if (o->contains("max_series")) {
+      int64_t cap = 0;
+      // Series ids are 32-bit; a billion series would need far more memory than one machine.
+      integer(*o, "metrics", "max_series", 1, 1'000'000'000, cap);
+      if (cap > 0) s.max_series = cap;
+    }
     if (const json::value* v = r_.member(*o, "metrics", "dimensions", false)) {
       if (const json::array* a = r_.asArray(*v, "metrics.dimensions")) {
         std::vector<std::string> keys;
@@ -240,6 +257,34 @@ class SettingsParser {
         s.bearer_token_env = *env;
       }
     }
+  }
+
+  // "metrics.retention_days": each resolution's days, then their order.
+  void retention(const json::object& metrics, MetricsSettings& s) {
+    const json::object* o = section(metrics, "metrics", "retention_days", {"1m", "5m", "1h"});
+    if (!o) return;
+    const std::string path = "metrics.retention_days";
+    constexpr int64_t kMaxDays = 36'500;
+    int64_t days[3] = {s.retention_days_1m, s.retention_days_5m, s.retention_days_1h};
+    const char* keys[3] = {"1m", "5m", "1h"};
+    bool ok = true;
+    for (int i = 0; i < 3; ++i) {
+      const size_t before = r_.diags().errors().size();
+      integer(*o, path, keys[i], 1, kMaxDays, days[i]);
+      ok = ok && r_.diags().errors().size() == before;
+    }
+    if (!ok) return;
+    for (int i = 0; i < 2; ++i) {
+      if (days[i] > days[i + 1]) {
+        r_.diags().error(path, fmt::format("{} ({} days) must not be longer than {} ({} days): a "
+                                           "coarser resolution is kept at least as long",
+                                           keys[i], days[i], keys[i + 1], days[i + 1]));
+        return;
+      }
+    }
+    s.retention_days_1m = days[0];
+    s.retention_days_5m = days[1];
+    s.retention_days_1h = days[2];
   }
 
   void httpUrl(const std::string& path, std::string_view key, const std::string& url) {

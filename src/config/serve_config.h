@@ -74,7 +74,8 @@ struct BedrockUpstreamSettings {
   std::string control_endpoint;
 };
 
-// "metrics": how /metrics labels series and who may scrape it.
+// "metrics": how /metrics labels series, who may scrape it, and where and how long serve's
+// metric store keeps its data.
 struct MetricsSettings {
   // "dimensions": the profile tag keys that become metric dimensions (Prometheus labels in
   // snake_case: TenantID → tenant_id). nullopt: every tag key of the profiles. Validated with
@@ -83,6 +84,17 @@ struct MetricsSettings {
   // "bearer_token_env": the environment variable holding the token a scrape of /metrics on a
   // listener that is not loopback must bear; "" for none (then /metrics answers 403 there).
   std::string bearer_token_env;
+  // "directory": the metric store's folder. parseConfig resolves it: "" becomes "<store>.metrics"
+  // beside the SQLite store, a relative path is taken from the config's folder.
+  std::string directory;
+  // "retention_days": {"1m": D, "5m": D, "1h": D}, each optional, 1 .. 36500 days, with
+  // 1m <= 5m <= 1h (a coarser resolution never forgets sooner). CloudWatch's defaults.
+  int64_t retention_days_1m = 15;
+  int64_t retention_days_5m = 63;
+  int64_t retention_days_1h = 455;
+  // "max_series": the series cap (points of new series past it are dropped, logged and counted).
+  // nullopt: the store's default (metrics::StoreOptions::max_series).
+  std::optional<int64_t> max_series;
 };
 
 // "ledger": {"retention_days": N, "archive_interval_minutes": M}. Without retention_days the

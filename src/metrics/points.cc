@@ -20,25 +20,45 @@ std::vector<Dimension> dimensionsOf(const metering::UsageRecord& record, const P
   return dims;
 }
 
+const char* metricName(CallMetric m) {
+  static constexpr const char* kNames[kCallMetricCount] = {
+      "InputTokens",       "OutputTokens",      "InputTokensCost",     "OutputTokensCost",
+      "InvocationSuccess", "InvocationFailure", "InvocationThrottled", "CacheReadTokens",
+      "CacheWriteTokens",  "InvocationLatency", "TimeToFirstToken"};
+  return kNames[static_cast<size_t>(m)];
+}
+
+CallValues valuesOf(const metering::UsageRecord& r) {
+  CallValues out;
+  auto put = [&out](CallMetric metric, Fixed value) { out.items[out.size++] = {metric, value}; };
+  const pricing::Usage& u = r.usage;
+  put(CallMetric::kInputTokens, fixedFromInt(u.input_tokens));
+  put(CallMetric::kOutputTokens, fixedFromInt(u.output_tokens));
+  put(CallMetric::kInputTokensCost, fixedFromMoney(r.cost.input()));
+  put(CallMetric::kOutputTokensCost, fixedFromMoney(r.cost.output));
+  put(r.status == metering::CallStatus::kSuccess ? CallMetric::kInvocationSuccess
+                                                 : CallMetric::kInvocationFailure,
+      kFixedOne);
+  if (r.http_status == 429) put(CallMetric::kInvocationThrottled, kFixedOne);
+  if (u.cache_read_tokens != 0)
+    put(CallMetric::kCacheReadTokens, fixedFromInt(u.cache_read_tokens));
+  if (u.cache_write_tokens != 0)
+    put(CallMetric::kCacheWriteTokens, fixedFromInt(u.cache_write_tokens));
+  put(CallMetric::kInvocationLatency, fixedFromInt((r.ended_at - r.started_at).count()));
+  if (r.first_token_at)
+    put(CallMetric::kTimeToFirstToken, fixedFromInt((*r.first_token_at - r.started_at).count()));
+  return out;
+}
+
 std::vector<Point> pointsOf(const metering::UsageRecord& r, const PointOptions& opt) {
   const std::vector<Dimension> dims = dimensionsOf(r, opt);
+  const CallValues values = valuesOf(r);
   std::vector<Point> out;
-  auto put = [&](const char* metric, Fixed value) {
-    out.push_back(Point{SeriesKey{metric, dims}, r.started_at, value});
-  };
-  const pricing::Usage& u = r.usage;
-  put("InputTokens", fixedFromInt(u.input_tokens));
-  put("OutputTokens", fixedFromInt(u.output_tokens));
-  put("InputTokensCost", fixedFromMoney(r.cost.input()));
-  put("OutputTokensCost", fixedFromMoney(r.cost.output));
-  put(r.status == metering::CallStatus::kSuccess ? "InvocationSuccess" : "InvocationFailure",
-      kFixedOne);
-  if (r.http_status == 429) put("InvocationThrottled", kFixedOne);
-  if (u.cache_read_tokens != 0) put("CacheReadTokens", fixedFromInt(u.cache_read_tokens));
-  if (u.cache_write_tokens != 0) put("CacheWriteTokens", fixedFromInt(u.cache_write_tokens));
-  put("InvocationLatency", fixedFromInt((r.ended_at - r.started_at).count()));
-  if (r.first_token_at)
-    put("TimeToFirstToken", fixedFromInt((*r.first_token_at - r.started_at).count()));
+  out.reserve(values.size);
+  for (size_t i = 0; i < values.size; ++i) {
+    const CallValues::Item& v = values.items[i];
+    out.push_back(Point{SeriesKey{metricName(v.metric), dims}, r.started_at, v.value});
+  }
   return out;
 }
 

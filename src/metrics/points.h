@@ -12,6 +12,8 @@
 //
 // All at record.started_at. Pure functions.
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +36,35 @@ struct Point {
   Fixed value = 0;
   friend bool operator==(const Point&, const Point&) = default;
 };
+
+// The metrics a call can contribute. Their order is the order of pointsOf's points.
+enum class CallMetric : uint8_t {
+  kInputTokens,
+  kOutputTokens,
+  kInputTokensCost,
+  kOutputTokensCost,
+  kInvocationSuccess,
+  kInvocationFailure,
+  kInvocationThrottled,
+  kCacheReadTokens,
+  kCacheWriteTokens,
+  kInvocationLatency,
+  kTimeToFirstToken,
+};
+inline constexpr size_t kCallMetricCount = 11;
+const char* metricName(CallMetric m);  // "InputTokens", …
+
+// A record's values, each for its metric's series: what pointsOf gives without the keys (so
+// without allocating).
+struct CallValues {
+  struct Item {
+    CallMetric metric;
+    Fixed value;
+  };
+  std::array<Item, kCallMetricCount> items;
+  size_t size = 0;
+};
+CallValues valuesOf(const metering::UsageRecord& record);
 
 // The dimensions of a record's series (sorted by name).
 std::vector<Dimension> dimensionsOf(const metering::UsageRecord& record, const PointOptions& opt);

@@ -1,41 +1,45 @@
 #include "metrics/recorder.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace costgate::metrics {
 
-namespace {
-
-// The annex: call ids, each followed by '\n' (call ids hold no newline).
-std::string encodeIds(const std::multimap<TimePoint, std::string>& recent, TimePoint from) {
-  std::string out;
-  for (auto it = recent.lower_bound(from); it != recent.end(); ++it) {
-    out += it->second;
-    out += '\n';
+Recorder::RecentCall::RecentCall(TimePoint ended, std::string_view id) : ended_at(ended) {
+  if (id.size() <= chars.size()) {
+    std::memcpy(chars.data(), id.data(), id.size());
+    size = static_cast<uint8_t>(id.size());
+  } else {
+    long_id = std::string(id);
   }
-  return out;
 }
 
-}  // namespace
-
 Recorder::Recorder(Store& store, PointOptions options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store), series_(store, std::move(options)) {}
 
 void Recorder::onRecord(const metering::UsageRecord& record) {
   std::shared_lock hold(checkpoint_mu_);
-  for (const Point& p : pointsOf(record, options_)) store_.add(p.key, p.timestamp, p.value);
+  series_.add(record);
   std::lock_guard lock(recent_mu_);
-  recent_.emplace(record.ended_at, record.call_id);
+  recent_.emplace_back(record.ended_at, record.call_id);
 }
 
 Status Recorder::checkpoint() {
   std::unique_lock hold(checkpoint_mu_);
   return store_.checkpoint([this] {
     std::lock_guard lock(recent_mu_);
-    // The cut is the checkpoint's own time (the store's clock) less the slack; older ids are
-    // not needed again.
-    TimePoint newest = recent_.empty() ? TimePoint{} : recent_.rbegin()->first;
+    // The ids of the calls that ended within the slack before the newest one; older ids are not
+    // needed again. The annex: each id followed by '\n' (call ids hold no newline).
+    TimePoint newest{};
+    for (const RecentCall& c : recent_) newest = std::max(newest, c.ended_at);
     const TimePoint from = newest - kRebuildSlack;
-    recent_.erase(recent_.begin(), recent_.lower_bound(from));
-    return encodeIds(recent_, from);
+    std::erase_if(recent_, [from](const RecentCall& c) { return c.ended_at < from; });
+    std::string annex;
+    for (const RecentCall& c : recent_) {
+      annex += c.id();
+      annex += '\n';
+    }
+    return annex;
   });
 }
 

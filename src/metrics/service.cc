@@ -21,33 +21,50 @@ MetricsService::~MetricsService() {
   if (thread_.joinable()) (void)stop();
 }
 
-Result<ReplayStats> MetricsService::replay(metering::LedgerStore& ledger) {
+Result<ReplayStats> MetricsService::replay(metering::LedgerStore& ledger,
+                                           const ReplayOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
+  auto last_progress = t0;
   ReplayStats stats;
-  metering::UsageQuery q;
   std::optional<TimePoint> covered = store_->coveredUntil();
   std::optional<TimePoint> ended_from;
+  TimePoint from;
   if (covered) {
     ended_from = *covered - Recorder::kRebuildSlack;
-    q.from = *ended_from - kLongestCall;
+    from = *ended_from - kLongestCall;
   } else {
     // A new store (or one whose directory was removed) is filled with what minute data keeps.
-    q.from = clock_.now() -
-             std::chrono::duration_cast<std::chrono::milliseconds>(store_->options().retention_1m);
+    from = clock_.now() -
+           std::chrono::duration_cast<std::chrono::milliseconds>(store_->options().retention_1m);
   }
-  auto records = ledger.query(q);
-  if (!records)
-    return makeError("metrics: read the ledger to rebuild after the checkpoint: " +
-                     records.error());
   const std::set<std::string> held = recorder_.checkpointedCallIds();
-  for (const metering::UsageRecord& r : *records) {
-    if (ended_from && r.ended_at < *ended_from) continue;
-    if (held.count(r.call_id) > 0) {
-      ++stats.skipped;
-      continue;
+  // Windows of call starts up to now; the last is open-ended (a start stamped after the clock's
+  // now, by a clock that stepped back, is read too).
+  const TimePoint now = clock_.now();
+  for (bool last = false; !last; from += options.window) {
+    metering::UsageQuery q;
+    q.from = from;
+    last = from + options.window > now;
+    if (!last) q.to = from + options.window;
+    auto records = ledger.query(q);
+    if (!records)
+      return makeError("metrics: read the ledger to rebuild after the checkpoint: " +
+                       records.error());
+    for (const metering::UsageRecord& r : *records) {
+      if (ended_from && r.ended_at < *ended_from) continue;
+      if (held.count(r.call_id) > 0) {
+        ++stats.skipped;
+        continue;
+      }
+      recorder_.onRecord(r);
+      ++stats.records;
     }
-    recorder_.onRecord(r);
-    ++stats.records;
+    const auto t = std::chrono::steady_clock::now();
+    if (options.progress && !last && t - last_progress >= options.progress_every) {
+      last_progress = t;
+      stats.took = std::chrono::duration_cast<std::chrono::milliseconds>(t - t0);
+      options.progress(stats, from + options.window);
+    }
   }
   stats.took =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);

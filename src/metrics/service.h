@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -27,6 +28,16 @@ struct ReplayStats {
   std::chrono::milliseconds took{0};
 };
 
+struct ReplayOptions {
+  // The ledger is read this much of call starts at a time, so a long gap (a new store is filled
+  // from the whole 1-minute retention) never sits in memory at once.
+  std::chrono::milliseconds window{std::chrono::hours(1)};
+  // Called after a window when `progress_every` has passed since the start or the last call
+  // (steady clock), with the figures so far and the end of the calls' starts read so far.
+  std::function<void(const ReplayStats&, TimePoint read_until)> progress;
+  std::chrono::milliseconds progress_every{std::chrono::seconds(5)};
+};
+
 class MetricsService {
  public:
   // A call running longer than this when the checkpoint was taken is not replayed (its start is
@@ -39,8 +50,9 @@ class MetricsService {
   ~MetricsService();
 
   // Re-adds every ledger record the checkpoint does not hold (when the store started empty:
-  // those of the 1-minute retention, 15 days by default). Call once, before serving.
-  Result<ReplayStats> replay(metering::LedgerStore& ledger);
+  // those of the 1-minute retention, 15 days by default). Call once, before serving: a record
+  // committed while replay runs could be both read here and recorded live.
+  Result<ReplayStats> replay(metering::LedgerStore& ledger, const ReplayOptions& options = {});
 
   // Maintains and checkpoints every `interval` until stop(), which checkpoints a last time.
   void start(std::chrono::milliseconds interval);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
 
 #include "store/sqlite_ledger.h"
 
@@ -84,6 +85,43 @@ TEST_F(MetricsServiceTest, ANewStoreIsFilledFromTheLedger) {
   ReplayStats st = s->replay(*ledger_).value();
   EXPECT_EQ(st.records, 2u);
   EXPECT_EQ(inputTokens(*s), 11);
+}
+
+TEST_F(MetricsServiceTest, ReplayReadsTheLedgerAWindowAtATimeAndTellsItsProgress) {
+  FakeClock clock(kNow);
+  options_.retention_1m = std::chrono::days(1);  // a new store reads back the last day
+  using std::chrono::minutes;
+  ASSERT_TRUE(
+      ledger_->append({call("01A", 1, kNow - minutes(300)), call("01B", 2, kNow - minutes(210)),
+                       call("01C", 4, kNow - minutes(120)), call("01D", 8, kNow - minutes(10)),
+                       // started after the clock's now (a clock that stepped back)
+                       call("01E", 16, kNow + minutes(1)),
+                       // older than the 1-minute retention: not read
+                       call("01F", 32, kNow - std::chrono::hours(25))}));
+  auto s = MetricsService::open(options_, {}, clock).value();
+  std::map<TimePoint, size_t> seen;  // read_until -> records re-added by then
+  ReplayOptions ro;
+  ro.window = std::chrono::hours(1);
+  ro.progress_every = std::chrono::milliseconds(0);
+  ro.progress = [&](const ReplayStats& st, TimePoint read_until) { seen[read_until] = st.records; };
+  ReplayStats st = s->replay(*ledger_, ro).value();
+  EXPECT_EQ(st.records, 5u);
+  EXPECT_EQ(st.skipped, 0u);
+  // 24 windows of an hour before now, then the open-ended one (no progress after the last).
+  ASSERT_EQ(seen.size(), 24u);
+  EXPECT_EQ(seen.begin()->first, kNow - std::chrono::hours(23));
+  EXPECT_EQ(seen.at(kNow - std::chrono::hours(6)), 0u);
+  EXPECT_EQ(seen.at(kNow - std::chrono::hours(5)), 1u);  // 01A started at -5 h 0 min 1 s
+  EXPECT_EQ(seen.at(kNow - std::chrono::hours(4)), 1u);
+  EXPECT_EQ(seen.at(kNow - std::chrono::hours(3)), 2u);
+  EXPECT_EQ(seen.at(kNow), 4u);
+  auto sum =
+      s->store().fetch("InputTokens", {{"TenantID", "t"}}, kNow - std::chrono::hours(6),
+                       kNow + minutes(5), std::chrono::seconds(3600), *Statistic::parse("Sum"));
+  ASSERT_TRUE(sum) << sum.error();
+  double total = 0;
+  for (const Datapoint& d : *sum) total += d.value;
+  EXPECT_EQ(total, 31);
 }
 
 }  // namespace

@@ -74,6 +74,9 @@ class Store final : public SeriesSource {
   // with one warning a minute in the log).
   bool add(const SeriesKey& key, TimePoint t, Fixed value);
   uint64_t droppedPoints() const { return dropped_.load(std::memory_order_relaxed); }
+  // Counts one point dropped by the cap, as add(key, …) does, for a caller that remembers that
+  // resolve() refused its series.
+  void noteDropped();
 
   // Seals, rolls up, moves old segments out of memory and applies retention, as the clock says.
   // Call it every minute or so; it is cheap when there is nothing to do.
@@ -122,7 +125,6 @@ class Store final : public SeriesSource {
 
   Store(StoreOptions options, const Clock& clock);
   void growShard(Shard& shard, SeriesId id) REQUIRES(shard.mu);
-  void noteDropped();
   // store_maintain.cc
   Status seal(int64_t cut);
   Status rollUpDay(int64_t day);
