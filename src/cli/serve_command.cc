@@ -213,6 +213,16 @@ void setUpLogging() {
 
 int runServe(const ServeOptions& o) {
   const TimePoint started_at = SystemClock::instance().now();
+  // A client that goes away must not kill the process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  // SIGINT and SIGTERM are taken by this thread alone (sigwait below): block them before ANY
+  // thread starts (ledger writer, metric store, notify worker, retention, the server's), since
+  // threads inherit the mask and one without the block would die of the default action.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   setUpLogging();
   int code = kExitOk;
   auto cfg = loadConfigOrReport(o.config_path, code);
@@ -421,14 +431,6 @@ int runServe(const ServeOptions& o) {
         *settings.ledger.retention_days, settings.ledger.archive_interval_minutes);
   }
 
-  // A client that goes away must not kill the process with SIGPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
-  // Signals are taken by this thread alone: block them before the server's threads start.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   http::ServerOptions so;
   so.host = host;
