@@ -16,6 +16,7 @@ void addUsageCommand(CLI::App& app, int& exit_code);
 void addNotifyCommand(CLI::App& app, int& exit_code);
 void addReportCommand(CLI::App& app, int& exit_code);
 void addMetricsCommand(CLI::App& app, int& exit_code);
+void addAlarmsCommand(CLI::App& app, int& exit_code);
 // `usage prune` (ledger retention by hand), a subcommand of `usage`.
 CLI::App* addPruneSubcommand(CLI::App& usage, int& exit_code);
 
