@@ -36,6 +36,12 @@ class AlarmStore {
   virtual Result<std::vector<HistoryItem>> listHistory(const HistoryQuery& q) = 0;
   // Forgets history older than `before`; returns how many items went.
   virtual Result<int64_t> pruneHistory(TimePoint before) = 0;
+
+  // A count of the edits noted with noteChange() (the CLI's and the API's), 0 before the first:
+  // an evaluator holding the alarms in memory reloads them when it grows. Joins a transaction
+  // open on the store's connection, like appendHistory.
+  virtual Result<int64_t> changes() = 0;
+  virtual Status noteChange() = 0;
 };
 
 }  // namespace costgate::alarms

@@ -25,6 +25,7 @@ int runCli(int argc, char** argv) {
   addMetricsCommand(app, exit_code);
   addLoadgenCommand(app, exit_code);
   addDemoCommand(app, exit_code);
+  addAlarmsCommand(app, exit_code);
   // CLI11 reports an unknown option before the subcommand only as "a subcommand is required";
   // name it instead.
   if (argc > 1 && argv[1][0] == '-') {

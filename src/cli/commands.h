@@ -18,6 +18,7 @@ void addReportCommand(CLI::App& app, int& exit_code);
 void addMetricsCommand(CLI::App& app, int& exit_code);
 void addLoadgenCommand(CLI::App& app, int& exit_code);
 void addDemoCommand(CLI::App& app, int& exit_code);
+void addAlarmsCommand(CLI::App& app, int& exit_code);
 // `usage prune` (ledger retention by hand), a subcommand of `usage`.
 CLI::App* addPruneSubcommand(CLI::App& usage, int& exit_code);
 

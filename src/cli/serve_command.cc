@@ -16,6 +16,7 @@
 #include "admin/metrics_query_api.h"
 #include "admin/static_assets.h"
 #include "admin/usage_api.h"
+#include "cli/alarm_wiring.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/metrics_options.h"
@@ -52,6 +53,7 @@ struct ServeOptions : CommonOptions {
   std::optional<int64_t> sim_ttft_ms;
   std::optional<double> sim_tokens_per_second;
   std::optional<double> sim_error_rate;
+  bool test_clock = false;  // loopback only: POST /api/v1/test/clock moves serve's clock
 };
 
 bool isLoopback(const std::string& host) {
@@ -234,6 +236,17 @@ int runServe(const ServeOptions& o) {
     printError(fmt::format("--listen: \"{}\" is not HOST:PORT", listen));
     return kExitBadInput;
   }
+  if (o.test_clock && !isLoopback(host)) {
+    printError(
+        fmt::format("--test-clock lets any admin key move serve's clock, so it is allowed "
+                    "only on a loopback address (127.0.0.1, ::1, localhost), not on {}",
+                    host));
+    return kExitBadInput;
+  }
+  // Every part of serve reads time from `clock`: with --test-clock, the wall clock plus an offset.
+  OffsetClock test_clock;
+  Clock& clock =
+      o.test_clock ? static_cast<Clock&>(test_clock) : static_cast<Clock&>(SystemClock::instance());
   const config::ServeSettings& settings = cfg->serve;
   if (settings.server.open_mode && !isLoopback(host)) {
     printError(
@@ -320,7 +333,7 @@ int runServe(const ServeOptions& o) {
   }
   snapshots.watch(std::move(*watch_store), master_key_path, std::chrono::milliseconds(1000));
   // Sends the outbox's notifications (left by an earlier run too) on a thread of its own.
-  auto notifications = makeDeliveryWorker(*cfg, SystemClock::instance());
+  auto notifications = makeDeliveryWorker(*cfg, clock);
   if (!notifications) {
     printError(notifications.error());
     return kExitFailure;
@@ -348,7 +361,7 @@ int runServe(const ServeOptions& o) {
   // after it.
   const metrics::StoreOptions store_options = metricStoreOptions(settings.metrics);
   auto metric_store = metrics::MetricsService::open(
-      store_options, metrics::PointOptions{settings.metrics.dimensions}, SystemClock::instance());
+      store_options, metrics::PointOptions{settings.metrics.dimensions}, clock);
   if (!metric_store) {
     printError(fmt::format("metrics store {}: {}", store_options.dir, metric_store.error()));
     return kExitFailure;
@@ -383,7 +396,7 @@ int runServe(const ServeOptions& o) {
   gateway::Gateway gw({.default_provider = cfg->default_provider,
                        .open_mode = settings.server.open_mode,
                        .allow_unpriced = settings.allow_unpriced},
-                      snapshots, ledger, admission, std::move(upstreams), SystemClock::instance());
+                      snapshots, ledger, admission, std::move(upstreams), clock);
   gw.addRecordSink(prometheus);
   gw.addRecordSink((*metric_store)->recorder());
   http::Router router;
@@ -395,7 +408,7 @@ int runServe(const ServeOptions& o) {
     printError(usage_reports.error());
     return kExitFailure;
   }
-  admin::UsageApi usage_api(snapshots, std::move(*usage_reports), SystemClock::instance(),
+  admin::UsageApi usage_api(snapshots, std::move(*usage_reports), clock,
                             {.open_mode = settings.server.open_mode});
   usage_api.addRoutes(router);
   admin::MetricsQueryApi metrics_api(snapshots, (*metric_store)->store(),
@@ -407,11 +420,17 @@ int runServe(const ServeOptions& o) {
     printError(dashboard_store.error());
     return kExitFailure;
   }
-  admin::DashboardsApi dashboards_api(snapshots, std::move(*dashboard_store),
-                                      SystemClock::instance(),
+  admin::DashboardsApi dashboards_api(snapshots, std::move(*dashboard_store), clock,
                                       {.open_mode = settings.server.open_mode});
   dashboards_api.addRoutes(router);
   admin::addStaticRoutes(router);
+  auto alarm_wiring = startAlarms(*cfg, snapshots, (*metric_store)->store(), clock,
+                                  o.test_clock ? &test_clock : nullptr, notifications->get(),
+                                  settings.server.open_mode, router);
+  if (!alarm_wiring) {
+    printError(alarm_wiring.error());
+    return kExitFailure;
+  }
   std::unique_ptr<metering::LedgerRetention> retention;
   if (settings.ledger.retention_days) {
     auto archive = store::openSqliteUsageReports(cfg->store_path);
@@ -423,14 +442,13 @@ int runServe(const ServeOptions& o) {
         std::move(*archive),
         metering::RetentionOptions{*settings.ledger.retention_days,
                                    std::chrono::minutes(settings.ledger.archive_interval_minutes)},
-        SystemClock::instance());
+        clock);
     retention->start();
     spdlog::info(
         "ledger retention: {} day(s) of records besides today; older days are kept as "
         "daily totals (checked every {} min)",
         *settings.ledger.retention_days, settings.ledger.archive_interval_minutes);
   }
-
 
   http::ServerOptions so;
   so.host = host;
@@ -476,6 +494,7 @@ int runServe(const ServeOptions& o) {
   gw.shutdown();
   if (left) spdlog::warn("{} call(s) were still running when the drain timeout ended", left);
   snapshots.stopWatching();
+  alarm_wiring->stop();
   (*notifications)->stop();
   retention.reset();
   ledger.stop();
@@ -526,6 +545,10 @@ void addServeCommand(CLI::App& app, int& exit_code) {
                   "sim upstream: share of calls that fail, 0..1 (default: config "
                   "upstreams.sim.error_rate, else 0)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--test-clock", o->test_clock,
+                "for end-to-end tests, loopback only: serve's clock becomes the wall clock plus "
+                "an offset that POST /api/v1/test/clock {\"advance_seconds\": N} (admin key) "
+                "moves forward, running the alarm evaluations due by the new time");
   cmd->footer(
       "\nUpstreams are set in config.json: \"upstreams\": {\"openai\": {\"base_url\": …, "
       "\"api_key_env\": …}, \"anthropic\": {…}, \"bedrock\": {\"region\": …, \"endpoint\": …}, "

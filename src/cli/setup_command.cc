@@ -12,6 +12,7 @@
 #include "cli/context.h"
 #include "cli/dashboard_setup.h"
 #include "cli/output.h"
+#include "cli/seed_alarm_plan.h"
 #include "common/strings.h"
 #include "config/file_io.h"
 #include "config/models.h"
@@ -214,6 +215,17 @@ int runSetup(const SetupOptions& o) {
   const bool ids_change = ids != cfg->profile_ids;
   if (ids_change) lines.push_back(fmt::format("write profile_ids into {}", o.config_path));
 
+  // The seed's three alarms per profile, and the topic they notify.
+  std::vector<std::string> final_names;
+  for (const auto& p : final_profiles) final_names.push_back(p.name);
+  auto alarm_plan = planSeedAlarms(*cfg, final_names, store_exists);
+  if (!alarm_plan) {
+    printError(fmt::format("setup: nothing was changed: {}", alarm_plan.error()));
+    return kExitFailure;
+  }
+  for (const auto& l : alarm_plan->lines) lines.push_back(l);
+  for (const auto& n : alarm_plan->notes) notes.push_back(n);
+
   // 4. Show the plan; stop here on a dry run.
   json::object out;
   if (!o.json) {
@@ -303,6 +315,13 @@ int runSetup(const SetupOptions& o) {
   if (Status s = applyDashboardStep(*dashboards, *dashboard, now); !s) {
     printError(fmt::format("the store is set up, but not dashboard {}: {}; run setup again",
                            cfg->dashboard_name, s.error()));
+    return kExitFailure;
+  }
+  if (Status s = applySeedAlarms(*cfg, std::move(*alarm_plan)); !s) {
+    printError(
+        fmt::format("the profiles are set up, but their alarms are not ({}); run setup "
+                    "again to retry",
+                    s.error()));
     return kExitFailure;
   }
   if (ids_change) {

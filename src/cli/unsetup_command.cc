@@ -10,6 +10,7 @@
 #include "cli/context.h"
 #include "cli/dashboard_setup.h"
 #include "cli/output.h"
+#include "cli/seed_alarm_plan.h"
 #include "store/sqlite_dashboard_store.h"
 #include "store/sqlite_ledger.h"
 
@@ -103,6 +104,12 @@ int runUnsetup(const UnsetupOptions& o) {
     return kExitFailure;
   }
   if (dashboard->changes()) lines.push_back(dashboard->text);
+  auto alarm_plan = planSeedAlarmRemoval(*cfg, st != nullptr);
+  if (!alarm_plan) {
+    printError(alarm_plan.error());
+    return kExitFailure;
+  }
+  for (const auto& l : alarm_plan->lines) lines.push_back(l);
   if (ledger) {
     lines.push_back(fmt::format("purge recorded usage ({} call record(s))", usage_count));
   }
@@ -135,6 +142,10 @@ int runUnsetup(const UnsetupOptions& o) {
     }
   }
   if (!o.dry_run && st) {
+    if (Status s = applySeedAlarms(*cfg, std::move(*alarm_plan)); !s) {
+      printError(fmt::format("unsetup failed, nothing was changed: {}", s.error()));
+      return kExitFailure;
+    }
     Status s = st->transaction([&]() -> Status {
       for (const auto& p : doomed_profiles) {
         if (auto r = st->deleteProfile(p.id); !r) return r;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/strings.h"
+#include "config/alarm_thresholds.h"
 #include "config/file_io.h"
 #include "config/json_reader.h"
 #include "profiles/tags.h"
@@ -297,6 +298,7 @@ Config parseConfig(std::string_view text, const std::string& path, Diagnostics& 
     return c;
   }
   ConfigParser(c.doc, diags).parse(c.doc.root.get_object(), c);
+  (void)readProfileAlarmThresholds(c.doc, c.thresholds, diags);  // checked here, read by setup
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (c.store_path.empty()) {
     c.store_path = (dir / "costgate.db").string();

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/alarm_thresholds.h"
 #include "config/file_io.h"
 #include "config/json_document.h"
 #include "pricing/price_table.h"
@@ -673,6 +674,47 @@ TEST(ConfigTest, WriteProfileIdsFailsCleanlyInAMissingFolder) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error(), "cannot write " + dir.file("no-such-folder/config.json.costgate-tmp") +
                             ": No such file or directory");
+}
+
+}  // namespace
+}  // namespace costgate::config
+
+namespace costgate::config {
+namespace {
+
+TEST(ConfigAlarmThresholdsTest, AProfileOverridesTheSeedsThresholdsKeyByKey) {
+  Parsed p = parse(R"({"aws_region": "us-west-2", "token_alarm_threshold": 500,
+    "profiles": [{"name": "a", "model_id": "m",
+                  "alarm_thresholds": {"cost_per_5_minutes": 0.25, "requests_per_minute": 3}},
+                 {"name": "b", "model_id": "m"}]})");
+  EXPECT_EQ(p.errors, Strings{});
+  const AlarmThresholds a = alarmThresholdsOf(p.config, "a");
+  EXPECT_EQ(a.cost_per_5_minutes.toString(), "0.25");
+  EXPECT_EQ(a.tokens_per_minute, 500);  // the config's
+  EXPECT_EQ(a.requests_per_minute, 3);
+  const AlarmThresholds b = alarmThresholdsOf(p.config, "b");
+  EXPECT_EQ(b.cost_per_5_minutes.toString(), "1");
+  EXPECT_EQ(b.tokens_per_minute, 500);
+  EXPECT_EQ(b.requests_per_minute, 10);
+}
+
+TEST(ConfigAlarmThresholdsTest, BadThresholdsAreErrorsNamingTheirPath) {
+  EXPECT_EQ(
+      errorsOf(R"({"aws_region": "us-west-2", "profiles": [{"name": "a", "model_id": "m",
+        "alarm_thresholds": {"cost_per_5_minutes": 0, "tokens_per_minute": -1,
+                             "requests": 3}}]})"),
+      Strings({"config.json: profiles[0].alarm_thresholds.cost_per_5_minutes: must be a positive "
+               "number of USD, got 0",
+               "config.json: profiles[0].alarm_thresholds.tokens_per_minute: must be a positive "
+               "number, got -1",
+               "config.json: profiles[0].alarm_thresholds.requests: unknown key \"requests\" "
+               "(expected cost_per_5_minutes, tokens_per_minute or requests_per_minute)"}));
+  Strings wrong = errorsOf(R"({"aws_region": "us-west-2", "profiles": [{"name": "a",
+        "model_id": "m", "alarm_thresholds": 5}]})");
+  ASSERT_EQ(wrong.size(), 1u);
+  EXPECT_EQ(wrong[0].rfind("config.json: profiles[0].alarm_thresholds: must be an object, got ", 0),
+            0u)
+      << wrong[0];
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "metrics/series_registry.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -27,6 +29,11 @@ std::string SeriesRegistry::flatten(const SeriesKey& key) {
   return out;
 }
 
+std::string SeriesRegistry::postingKey(std::string_view metric, const Dimension& d) {
+  return fmt::format("{}:{}{}:{}{}:{}", metric.size(), metric, d.name.size(), d.name,
+                     d.value.size(), d.value);
+}
+
 std::optional<SeriesId> SeriesRegistry::intern(SeriesKey key) {
   normalize(key);
   std::string flat = flatten(key);
@@ -42,6 +49,7 @@ std::optional<SeriesId> SeriesRegistry::intern(SeriesKey key) {
   const auto id = static_cast<SeriesId>(keys_.size());
   ids_.emplace(std::move(flat), id);
   by_metric_[key.metric].emplace(key, id);
+  for (const Dimension& d : key.dimensions) by_dimension_[postingKey(key.metric, d)].push_back(id);
   keys_.push_back(std::move(key));
   return id;
 }
@@ -69,6 +77,21 @@ std::vector<SeriesId> SeriesRegistry::match(std::string_view metric,
                                             const std::vector<Dimension>& filter) const {
   std::vector<SeriesId> out;
   std::shared_lock lock(mu_);
+  if (!filter.empty()) {
+    auto posting = by_dimension_.find(postingKey(metric, filter.front()));
+    if (posting == by_dimension_.end()) return out;
+    for (SeriesId id : posting->second) {
+      const SeriesKey& key = keys_[id];
+      bool all = true;
+      for (size_t i = 1; i < filter.size() && all; ++i)
+        all = std::binary_search(key.dimensions.begin(), key.dimensions.end(), filter[i]);
+      if (all) out.push_back(id);
+    }
+    if (out.size() > 1)
+      std::sort(out.begin(), out.end(),
+                [&](SeriesId a, SeriesId b) { return keys_[a] < keys_[b]; });
+    return out;
+  }
   auto m = by_metric_.find(metric);
   if (m == by_metric_.end()) return out;
   for (const auto& [key, id] : m->second) {

@@ -39,6 +39,7 @@ class SeriesRegistry {
 
  private:
   static std::string flatten(const SeriesKey& key);
+  static std::string postingKey(std::string_view metric, const Dimension& d);
 
   const size_t max_series_;
   mutable std::shared_mutex mu_;
@@ -46,6 +47,9 @@ class SeriesRegistry {
   std::unordered_map<std::string, SeriesId> ids_ GUARDED_BY(mu_);  // flatten(key) -> id
   // metric -> (key, id) in key order, for match().
   std::map<std::string, std::map<SeriesKey, SeriesId>, std::less<>> by_metric_ GUARDED_BY(mu_);
+  // postingKey(metric, dimension) -> the ids carrying it, ascending: match() with a filter reads
+  // one list instead of every series of the metric (alarms read 600,000 series a minute).
+  std::unordered_map<std::string, std::vector<SeriesId>> by_dimension_ GUARDED_BY(mu_);
 };
 
 }  // namespace costgate::metrics

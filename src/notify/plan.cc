@@ -20,7 +20,11 @@ namespace {
 
 std::string besideConfig(const config::Config& c, const std::string& path) {
   fs::path p(path);
-  if (p.is_relative()) p = fs::absolute(fs::path(c.path).parent_path()) / p;
+  // A config named without a folder ("config.json") is in the working directory; absolute("")
+  // throws.
+  fs::path dir = fs::path(c.path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (p.is_relative()) p = fs::absolute(dir) / p;
   return p.lexically_normal().string();
 }
 

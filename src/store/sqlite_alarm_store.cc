@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "store/migrations.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_outbox.h"
 
 namespace costgate::store {
 
@@ -78,7 +79,9 @@ std::optional<std::string> stateText(const std::optional<alarms::AlarmState>& s)
 
 class SqliteAlarmStore final : public alarms::AlarmStore {
  public:
-  explicit SqliteAlarmStore(sqlite::Database db) : db_(std::move(db)) {}
+  explicit SqliteAlarmStore(sqlite::Database db) : owned_(std::move(db)), db_(*owned_) {}
+  // On a connection other store/ code owns (it outlives this object).
+  explicit SqliteAlarmStore(sqlite::Database* db) : db_(*db) {}
 
   // alarms::AlarmStore
   Result<std::vector<Alarm>> listAlarms() override {
@@ -142,7 +145,11 @@ class SqliteAlarmStore final : public alarms::AlarmStore {
   Status appendHistory(std::span<const HistoryItem> items) override {
     if (items.empty()) return {};
     const std::string what = fmt::format("append {} alarm history items", items.size());
-    auto txn = WriteTransaction::begin(db_, WriteTransaction::Kind::kTopLevel, what);
+    // Joins a transaction open on this connection (a tick's history and its notifications).
+    auto txn = WriteTransaction::begin(db_,
+                                       db_.inTransaction() ? WriteTransaction::Kind::kSavepoint
+                                                           : WriteTransaction::Kind::kTopLevel,
+                                       what);
     if (!txn) return errorOf(txn);
     auto insert = db_.prepare(
         "INSERT INTO alarm_history (at, alarm_name, type, summary, old_state, new_state, reason, "
@@ -215,19 +222,35 @@ class SqliteAlarmStore final : public alarms::AlarmStore {
     return db_.changes();
   }
 
+  Result<int64_t> changes() override {
+    auto s =
+        db_.prepare("SELECT value FROM meta WHERE name = 'alarm_changes'", "read alarm changes");
+    if (!s) return errorOf(s);
+    Result<bool> row = s->step();
+    if (!row) return errorOf(row);
+    return *row ? s->int64(0) : int64_t{0};
+  }
+
+  Status noteChange() override {
+    return db_.exec(
+        "INSERT INTO meta (name, value) VALUES ('alarm_changes', 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1",
+        "note an alarm change");
+  }
+
  private:
-  sqlite::Database db_;
+  std::optional<sqlite::Database> owned_;
+  sqlite::Database& db_;
 };
 
-}  // namespace
-
-Result<std::unique_ptr<alarms::AlarmStore>> openSqliteAlarmStore(const std::string& path) {
-  if (path.empty()) return makeError("open alarm store: the path is empty");
+// The pragmas and migrations every connection of the alarm store gets.
+Result<sqlite::Database> openDatabase(const std::string& path, std::string_view what_kind) {
+  if (path.empty()) return makeError(fmt::format("open {}: the path is empty", what_kind));
   Result<sqlite::Database> opened =
       sqlite::Database::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!opened) return errorOf(opened);
   sqlite::Database db = std::move(*opened);
-  const std::string what = fmt::format("open alarm store {}", path);
+  const std::string what = fmt::format("open {} {}", what_kind, path);
   if (sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs) != SQLITE_OK) return db.error(what);
   {
     Result<Statement> wal = db.prepare("PRAGMA journal_mode=WAL", what + ": enable WAL mode");
@@ -238,8 +261,37 @@ Result<std::unique_ptr<alarms::AlarmStore>> openSqliteAlarmStore(const std::stri
   if (Status st = db.exec("PRAGMA synchronous=NORMAL", what + ": set synchronous"); !st) {
     return errorOf(st);
   }
+  if (Status st = db.exec("PRAGMA foreign_keys=ON", what + ": enable foreign keys"); !st) {
+    return errorOf(st);
+  }
   if (Status st = migrate(db, path, SystemClock::instance().now()); !st) return errorOf(st);
-  return std::unique_ptr<alarms::AlarmStore>(new SqliteAlarmStore(std::move(db)));
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<alarms::AlarmStore>> openSqliteAlarmStore(const std::string& path) {
+  Result<sqlite::Database> db = openDatabase(path, "alarm store");
+  if (!db) return errorOf(db);
+  return std::unique_ptr<alarms::AlarmStore>(new SqliteAlarmStore(std::move(*db)));
+}
+
+Result<std::unique_ptr<AlarmDatabase>> AlarmDatabase::open(const std::string& path) {
+  Result<sqlite::Database> db = openDatabase(path, "alarm database");
+  if (!db) return errorOf(db);
+  std::unique_ptr<AlarmDatabase> out(new AlarmDatabase());
+  out->db_ = std::make_unique<sqlite::Database>(std::move(*db));
+  out->alarms_ = std::make_unique<SqliteAlarmStore>(out->db_.get());
+  out->outbox_ = SqliteOutbox::over(*out->db_);
+  return out;
+}
+
+AlarmDatabase::AlarmDatabase() = default;
+notify::OutboxStore& AlarmDatabase::outbox() { return *outbox_; }
+AlarmDatabase::~AlarmDatabase() = default;
+
+Status AlarmDatabase::transaction(const std::function<Status()>& fn) {
+  return outbox_->transaction(fn);
 }
 
 }  // namespace costgate::store
