@@ -49,7 +49,8 @@ class AlarmsTest(unittest.TestCase):
             for p in config["profiles"]:
                 if p["name"] == P1:
                     p["alarm_thresholds"] = THRESHOLDS
-        keys = notify_config(self.smtp_port, topics={TOPIC: [{"webhook": self.hook.url}]})
+        keys = notify_config(self.smtp_port, topics={TOPIC: [{"webhook": self.hook.url}]},
+                             dashboard_url="https://costgate.example.com/")
         self.ws = Workspace(prefix="costgate-alarms-test-", config_keys=keys, edit_config=edit)
         self.cleanups.append(self.ws.remove)
         self.sink = None
@@ -156,7 +157,7 @@ class AlarmsTest(unittest.TestCase):
             start = window if period == 60 else window - datetime.timedelta(minutes=4)
             self.assertIn("Window:     %s to %s (UTC)" % (
                 iso(start), iso(start + datetime.timedelta(seconds=period))), body)
-            self.assertIn("Dashboard:  http://127.0.0.1:8080/dashboard?profile=" + P1, body)
+            self.assertIn("Dashboard:  https://costgate.example.com/?profile=" + P1, body)
         for env, _ in mails:
             self.assertEqual(env["rcpt_tos"], [ADMIN])
             self.assertEqual(env["mail_from"], FROM)

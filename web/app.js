@@ -82,8 +82,11 @@ async function start() {
   $('app').hidden = false;
   $('who').textContent = `${state.profiles.length} profile${state.profiles.length === 1 ? '' : 's'} visible`;
   document.title = state.dashboard ? `${state.dashboard.title} · costgate` : 'costgate';
+  // A link from an alarm message names its profile (?profile=NAME); else the last one chosen.
+  const linked = new URLSearchParams(location.search).get('profile');
   const saved = sessionStorage.getItem('costgate.profile');
-  state.profile = state.profiles.find((p) => p.name === saved) || state.profiles[0] || null;
+  state.profile = state.profiles.find((p) => p.name === linked) ||
+    state.profiles.find((p) => p.name === saved) || state.profiles[0] || null;
   buildWidgets();
   fillGroupBy();
   renderProfileList();

@@ -236,6 +236,7 @@ int runServe(const ServeOptions& o) {
     printError(fmt::format("--listen: \"{}\" is not HOST:PORT", listen));
     return kExitBadInput;
   }
+  cfg->listen = listen;  // the address serve really uses (dashboard links in alarm messages)
   if (o.test_clock && !isLoopback(host)) {
     printError(
         fmt::format("--test-clock lets any admin key move serve's clock, so it is allowed "

@@ -85,7 +85,7 @@ TopicPlan setupTopics(const config::Config& c) {
 
 std::string dashboardBaseUrl(const config::Config& c) {
   if (!c.notify.dashboard_url.empty()) return c.notify.dashboard_url;
-  return fmt::format("http://{}/dashboard", c.listen);
+  return fmt::format("http://{}/", c.listen);
 }
 
 }  // namespace costgate::notify

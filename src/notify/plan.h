@@ -26,7 +26,8 @@ struct TopicPlan {
 // Relative file paths are taken from the config's folder and made absolute.
 TopicPlan setupTopics(const config::Config& c);
 
-// The base of dashboard links: notify.dashboard_url, else http://<listen>/dashboard.
+// The base of dashboard links: notify.dashboard_url, else http://<listen>/ (the page
+// costgate serves at /, which selects the profile a link's ?profile= names).
 std::string dashboardBaseUrl(const config::Config& c);
 
 }  // namespace costgate::notify

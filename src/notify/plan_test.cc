@@ -63,7 +63,7 @@ TEST(TopicPlanTest, DefaultTopicWithoutEmailStillGetsTheFile) {
 }
 
 TEST(TopicPlanTest, DashboardBase) {
-  EXPECT_EQ(dashboardBaseUrl(parse("\"x\": 1")), "http://127.0.0.1:9000/dashboard");
+  EXPECT_EQ(dashboardBaseUrl(parse("\"x\": 1")), "http://127.0.0.1:9000/");
   EXPECT_EQ(dashboardBaseUrl(parse(R"("notify": {"dashboard_url": "https://cg/d"})")),
             "https://cg/d");
 }

@@ -208,14 +208,11 @@ test('a tenant key sees only its own profiles; the API refuses it another tenant
   await page.context().close();
 });
 
-test('a profile in ALARM shows red', async (t) => {
+test('a profile in ALARM shows red', async () => {
   const probe = await cg.call('GET', '/api/v1/alarms', cg.keys.admin);
-  if (probe.status === 404) {
-    t.skip('GET /api/v1/alarms answers 404: the alarms API is not in this build yet ' +
-           '(enable after merging the alarms-serve branch)');
-    return;
-  }
   assert.equal(probe.status, 200, probe.text);
+  // setup made the seed's three alarms for every profile.
+  assert.equal(probe.json.alarms.length, 12, probe.text);
   const name = 'BedrockTokenCostAlarm-customer2_websearch';
   const set = await cg.call('POST', `/api/v1/alarms/${name}/state`, cg.keys.admin,
     { StateValue: 'ALARM', StateReason: 'set by the browser test' });
@@ -237,12 +234,14 @@ test('a profile in ALARM shows red', async (t) => {
 
 test('the alarm panel: unavailable on a 404, and the contract\'s states drawn in their colours', async () => {
   const page = await open();
-  const probe = await cg.call('GET', '/api/v1/alarms', cg.keys.admin);
+  // A server without the alarms API (404 not_found): the panel says so.
+  const missing = (route) => route.fulfill({ status: 404,
+    json: { error: { type: 'not_found', message: 'no route for GET /api/v1/alarms' } } });
+  await page.route('**/api/v1/alarms', missing);
   await signIn(page, cg.keys.admin, 'alarms');
   await settled(page);
-  if (probe.status === 404) {
-    assert.equal(await page.textContent('#all-alarms'), 'Alarms are unavailable on this server.');
-  }
+  assert.equal(await page.textContent('#all-alarms'), 'Alarms are unavailable on this server.');
+  await page.unroute('**/api/v1/alarms', missing);
   // The rendering of GET /api/v1/alarms and its history as the shared contract shapes them, the
   // answers given by the browser (the live API is covered by the ALARM test above).
   const at = '2026-11-27T10:00:00.000Z';
