@@ -204,6 +204,25 @@ class AlarmsTest(unittest.TestCase):
         self.assertEqual(refused.status, 403)
         self.assertIn(P1, refused.json()["error"]["message"])
         self.assertEqual(server.call("GET", "/api/v1/alarms").status, 401)
+        # The alarms setup made are the operator's: a tenant may read its own, not change them,
+        # and may not point an alarm of its own at a topic.
+        own = sorted(a["AlarmName"] for a in mine)[0]
+        for method, path, body in (("POST", own + "/actions", {"enabled": False}),
+                                   ("POST", own + "/state", {"StateValue": "OK",
+                                                             "StateReason": "tenant"}),
+                                   ("DELETE", own, None)):
+            r = server.call(method, "/api/v1/alarms/" + path, body, auth(t2))
+            self.assertEqual(r.status, 403, (method, path))
+            self.assertIn("only an admin key may change it", r.json()["error"]["message"])
+        mine_def = self.api(server, "GET", "/api/v1/alarms/" + own, key=t2)
+        mine_def.pop("Tags")
+        r = server.call("PUT", "/api/v1/alarms/tenant-own-copy", dict(mine_def,
+                        AlarmName="tenant-own-copy",
+                        Tags=[{"Key": "InferenceProfile", "Value": theirs[0]}]), auth(t2))
+        self.assertEqual(r.status, 403, r.body)
+        self.assertIn("topics are the operator's", r.json()["error"]["message"])
+        self.assertEqual(self.api(server, "GET", "/api/v1/alarms/" + own, key=t2)["ActionsEnabled"],
+                         True)
         self.assertEqual(server.call("POST", "/api/v1/test/clock", {"advance_seconds": 1},
                                      auth(t2)).status, 403)
 

@@ -10,6 +10,7 @@
 #include "admin/on_worker.h"
 #include "alarms/alarm_json.h"
 #include "alarms/history_json.h"
+#include "alarms/seed_alarms.h"
 #include "common/strings.h"
 #include "identity/principal.h"
 
@@ -257,6 +258,13 @@ http::Response AlarmsApi::answer(const http::Request& req, const std::string& na
   if (*existing) {
     if (auto no = refuse(*caller, *snap, name, profileOf(**existing))) return *no;
   }
+  const bool admin = caller->role == identity::Role::kAdmin;
+  if (req.method != "GET" && !admin && *existing && alarms::madeBySetup(**existing)) {
+    return http::jsonError(403, "permission_denied",
+                           fmt::format("alarm {} is made by setup from config.json: only an "
+                                       "admin key may change it",
+                                       jsonQuote(name)));
+  }
 
   if (req.method == "PUT") {
     auto body = parseBody(req.body);
@@ -272,6 +280,13 @@ http::Response AlarmsApi::answer(const http::Request& req, const std::string& na
     if (!a) return invalid(a.error());
     if (auto no = refuse(*caller, *snap, name, profileOf(*a))) return *no;
     if (auto no = refuseReads(*caller, *snap, *a)) return *no;
+    const alarms::AlarmActions& acts = alarms::alarmActions(*a);
+    if (!admin &&
+        !(acts.on_alarm.empty() && acts.on_ok.empty() && acts.on_insufficient_data.empty())) {
+      return http::jsonError(
+          403, "permission_denied",
+          "only an admin key may give an alarm actions (topics are the operator's)");
+    }
     Result<alarms::Alarm> stored = editor_.put(std::move(*a));
     if (!stored) return invalid(stored.error());
     if (service_ != nullptr) service_->reloadSoon();

@@ -41,10 +41,12 @@ DashboardsApi::DashboardsApi(gateway::SnapshotHolder& snapshots,
 DashboardsApi::~DashboardsApi() { worker_.join(); }
 
 void DashboardsApi::addRoutes(http::Router& router) {
+  // On the worker too: with many profiles the list is megabytes of JSON, not for an I/O thread.
   router.add("GET", "/api/v1/profiles",
              [this](http::Request& req, http::Responder& res,
                     std::string_view param) -> asio::awaitable<void> {
-               http::Response r = profiles(req);
+               http::Response r = co_await answerOnPool(
+                   worker_, [this, &req] { return profiles(req); }, asio::use_awaitable);
                co_await res.send(std::move(r));
              });
   auto on_worker = [this](http::Request& req, http::Responder& res,
@@ -101,14 +103,14 @@ http::Response DashboardsApi::dashboards(const http::Request& req, std::string_v
     if (!names) return storeFailure("list dashboards", names.error());
     return jsonResponse(json::serialize(json::object{{"dashboards", json::value_from(*names)}}));
   }
+  if (req.method == "PUT" && caller->role != identity::Role::kAdmin) {
+    return ApiError{403, "permission_denied",
+                    fmt::format("only an admin key may change dashboard {}", jsonQuote(name))}
+        .response();
+  }
   if (Status st = validateDashboardName(name); !st) return badRequest(st.error()).response();
 
   if (req.method == "PUT") {
-    if (caller->role != identity::Role::kAdmin) {
-      return ApiError{403, "permission_denied",
-                      fmt::format("only an admin key may change dashboard {}", jsonQuote(name))}
-          .response();
-    }
     boost::system::error_code ec;
     json::value body = json::parse(req.body, ec);
     if (ec) return badRequest("the body is not JSON: " + ec.message()).response();

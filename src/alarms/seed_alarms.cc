@@ -70,4 +70,10 @@ std::vector<MetricAlarm> seedAlarms(std::string_view profile, const SeedThreshol
   return out;
 }
 
+bool madeBySetup(const Alarm& a) {
+  for (const AlarmTag& t : alarmTags(a))
+    if (t.key == kOriginTag && t.value == "setup") return true;
+  return false;
+}
+
 }  // namespace costgate::alarms

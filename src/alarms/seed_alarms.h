@@ -36,4 +36,9 @@ std::string requestsPerMinuteAlarmName(std::string_view profile);
 std::vector<MetricAlarm> seedAlarms(std::string_view profile, const SeedThresholds& thresholds,
                                     std::string_view topic);
 
+// `setup` tags the alarms it makes (costgate:origin = setup) so `unsetup` removes only those, and
+// only an admin key may change them (a tenant must not switch off the operator's alarms).
+inline constexpr std::string_view kOriginTag = "costgate:origin";
+bool madeBySetup(const Alarm& a);
+
 }  // namespace costgate::alarms

@@ -193,14 +193,25 @@ int runEdit(const AlarmsOptions& o, std::string_view what) {
   auto db = openAlarms(*cfg, code);
   if (!db) return code;
   auto exists = db->alarms().getAlarm(o.name);
-  if (exists && !*exists) {
+  if (!exists) {
+    printError(exists.error());
+    return kExitFailure;
+  }
+  if (!*exists) {
     printError(fmt::format("no alarm named {}", o.name));
     return kExitBadInput;
   }
   // Profile facts for the message, from the store's profiles.
   std::vector<profiles::Profile> profiles;
-  if (auto st = openStoreOrReport(*cfg, /*must_exist=*/false, code)) {
-    if (auto p = st->listProfiles()) profiles = std::move(*p);
+  {
+    auto st = openStoreOrReport(*cfg, /*must_exist=*/true, code);
+    if (!st) return code;
+    auto p = st->listProfiles();
+    if (!p) {
+      printError(p.error());
+      return kExitFailure;
+    }
+    profiles = std::move(*p);
   }
   alerting::ProfileLookup lookup =
       [&profiles](std::string_view name) -> std::optional<alerting::ProfileFacts> {

@@ -193,8 +193,11 @@ int runDemo(const DemoOptions& o) {
     return kExitFailure;
   }
   const pid_t serve = *child;
+  // Set once serve has been reaped: it must not be signalled or waited for again (its pid may
+  // already belong to another process).
+  std::optional<int> serve_exit;
   auto fail = [&](const std::string& why) {
-    stopChild(serve, seconds(40));
+    if (!serve_exit) stopChild(serve, seconds(40));
     printError(fmt::format("{}; the end of {}:\n{}", why, log.string(), logTail(log)));
     return kExitFailure;
   };
@@ -203,8 +206,9 @@ int runDemo(const DemoOptions& o) {
   std::optional<int> ready_status;
   const auto give_up = std::chrono::steady_clock::now() + seconds(30);
   while (!ready_status) {
-    if (auto status = waitChild(serve, milliseconds(0))) {
-      return fail(fmt::format("costgate serve exited with status {} before it was ready", *status));
+    if ((serve_exit = waitChild(serve, milliseconds(0)))) {
+      return fail(
+          fmt::format("costgate serve exited with status {} before it was ready", *serve_exit));
     }
     if (stop || std::chrono::steady_clock::now() > give_up) {
       stopChild(serve, seconds(40));
@@ -279,27 +283,22 @@ int runDemo(const DemoOptions& o) {
           ? fmt::format("running for {:.1f} s; Ctrl-C stops earlier", duration->count() / 1000.0)
           : "Ctrl-C stops the traffic and the server.");
 
-  bool serve_died = false;
   std::optional<loadgen::Summary> summary;
   if (!o.no_traffic) {
     auto result = runLoadgenPlan(plan, stop, [&](const std::string& line) {
       say(line);
-      if (waitChild(serve, milliseconds(0))) {
-        serve_died = true;
-        stop = true;
-      }
+      if ((serve_exit = waitChild(serve, milliseconds(0)))) stop = true;
     });
     if (!result) return fail(result.error());
     summary = std::move(*result);
   } else {
     while (!stop && !time_up()) {
-      if (waitChild(serve, milliseconds(200))) {
-        serve_died = true;
-        break;
-      }
+      if ((serve_exit = waitChild(serve, milliseconds(200)))) break;
     }
   }
-  if (serve_died) return fail("costgate serve stopped on its own");
+  if (serve_exit) {
+    return fail(fmt::format("costgate serve stopped on its own (exit status {})", *serve_exit));
+  }
   say(signals.signal() ? "stopping: traffic ended; the server is draining"
                        : "the duration is over; the server is draining");
   int status = stopChild(serve, seconds(40));

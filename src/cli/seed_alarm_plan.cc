@@ -14,11 +14,7 @@ namespace costgate::cli {
 
 namespace {
 
-bool madeBySetup(const alarms::Alarm& a) {
-  for (const alarms::AlarmTag& t : alarms::alarmTags(a))
-    if (t.key == kOriginTag && t.value == "setup") return true;
-  return false;
-}
+using alarms::madeBySetup;
 
 Result<std::map<std::string, alarms::Alarm, std::less<>>> storedAlarms(const config::Config& c,
                                                                        bool store_exists) {

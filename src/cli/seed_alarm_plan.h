@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "alarms/alarm.h"
+#include "alarms/seed_alarms.h"
 #include "common/result.h"
 #include "config/config.h"
 
 namespace costgate::cli {
 
-inline constexpr std::string_view kOriginTag = "costgate:origin";
+using alarms::kOriginTag;
 
 struct SeedAlarmPlan {
   std::vector<alarms::Alarm> put;   // to create or update

@@ -184,9 +184,24 @@ Result<Summary> run(const RunOptions& o) {
   // die with the io_context) never outlive the client and the state they use.
   State st(o, co);
   asio::io_context ioc(1);
-  asio::co_spawn(ioc, schedule(&st), [&ioc](std::exception_ptr) { ioc.stop(); });
+  // A throw out of the schedule (from a progress callback, say) ends the run as an error, never
+  // as a partial summary passed off as the whole.
+  std::exception_ptr failure;
+  asio::co_spawn(ioc, schedule(&st), [&ioc, &failure](std::exception_ptr e) {
+    failure = e;
+    ioc.stop();
+  });
   ioc.run();
   st.client.closeIdle();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      return makeError(fmt::format("the load generator stopped: {}", e.what()));
+    } catch (...) {
+      return makeError("the load generator stopped on an unknown error");
+    }
+  }
   Summary out = std::move(st.summary);
   return out;
 }
