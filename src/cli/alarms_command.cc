@@ -53,6 +53,23 @@ std::unique_ptr<store::AlarmDatabase> openAlarms(const config::Config& c, int& c
   return std::move(*db);
 }
 
+// The alarm named `name`; prints why not (a store error: exit 1; no such alarm: exit 2) and sets
+// `code` when there is none.
+std::optional<alarms::Alarm> getAlarmOrReport(store::AlarmDatabase& db, const std::string& name,
+                                              int& code) {
+  auto a = db.alarms().getAlarm(name);
+  if (!a) {
+    printError(a.error());
+    code = kExitFailure;
+    return std::nullopt;
+  }
+  if (!*a) {
+    printError(fmt::format("no alarm named {}", name));
+    code = kExitBadInput;
+  }
+  return std::move(*a);
+}
+
 int runList(const AlarmsOptions& o) {
   int code = kExitOk;
   auto cfg = loadConfigOrReport(o.config_path, code);
@@ -100,15 +117,8 @@ int runDescribe(const AlarmsOptions& o) {
   if (!cfg) return code;
   auto db = openAlarms(*cfg, code);
   if (!db) return code;
-  auto a = db->alarms().getAlarm(o.name);
-  if (!a) {
-    printError(a.error());
-    return kExitFailure;
-  }
-  if (!*a) {
-    printError(fmt::format("no alarm named {}", o.name));
-    return kExitBadInput;
-  }
+  std::optional<alarms::Alarm> a = getAlarmOrReport(*db, o.name, code);
+  if (!a) return code;
   // The latest deliveries of its notifications: a failing mail shows here.
   auto recent =
       db->outbox().list({.state = std::nullopt, .topic = "", .notification_id = "", .limit = 500});
@@ -129,7 +139,7 @@ int runDescribe(const AlarmsOptions& o) {
              std::to_string(d.attempts), d.last_error.empty() ? "-" : d.last_error});
     }
   }
-  json::value v = alarms::toJson(**a);
+  json::value v = alarms::toJson(*a);
   if (o.json) {
     v.as_object()["Deliveries"] = std::move(deliveries);
     printJson(v);
@@ -192,15 +202,7 @@ int runEdit(const AlarmsOptions& o, std::string_view what) {
   }
   auto db = openAlarms(*cfg, code);
   if (!db) return code;
-  auto exists = db->alarms().getAlarm(o.name);
-  if (!exists) {
-    printError(exists.error());
-    return kExitFailure;
-  }
-  if (!*exists) {
-    printError(fmt::format("no alarm named {}", o.name));
-    return kExitBadInput;
-  }
+  if (!getAlarmOrReport(*db, o.name, code)) return code;
   // Profile facts for the message, from the store's profiles.
   std::vector<profiles::Profile> profiles;
   {
