@@ -36,7 +36,6 @@ void LedgerWriter::append(UsageRecord record, Done done) {
     } else {
       queue_.push_back(Item{std::move(record), std::move(done)});
       ++queued_total_;
-      queued_hint_.store(queue_.size(), std::memory_order_relaxed);
     }
     if (refusal != nullptr) ++failed_;
   }
@@ -104,7 +103,6 @@ void LedgerWriter::handOff(std::vector<UsageRecord>& records, std::vector<Done>&
     for (size_t i = records.size(); i-- > 0;) {
       queue_.push_front(Item{std::move(records[i]), std::move(dones[i])});
     }
-    queued_hint_.store(queue_.size(), std::memory_order_relaxed);
     handed_off_ = true;
   }
   records.clear();
@@ -180,7 +178,6 @@ bool LedgerWriter::takeBatch(std::vector<UsageRecord>& records, std::vector<Done
     dones.push_back(std::move(item.done));
     queue_.pop_front();
   }
-  queued_hint_.store(queue_.size(), std::memory_order_relaxed);
   return true;
 }
 
@@ -235,11 +232,9 @@ void LedgerWriter::run() {
   records.reserve(options_.max_batch);
   dones.reserve(options_.max_batch);
   for (;;) {
-    // Under load the next record usually arrives within microseconds: look for it a little
-    // before sleeping, which saves a sleep and a wake-up (two context switches) per batch.
-    for (int spin = 0; spin < 64 && queued_hint_.load(std::memory_order_relaxed) == 0; ++spin) {
-      std::this_thread::yield();
-    }
+    // No spinning before sleeping: looking for the next record with sched_yield cost 4–5 system
+    // calls and 0.3–0.4 context switches a call more than it saved, on a machine whose cores the
+    // upstream and the clients share (bench/gateway_vs_nginx.sh, BENCHMARKS.md).
     {
       std::unique_lock lock(mutex_);
       // No timer: the batch is whatever gathered while the previous commit ran, so a lone

@@ -103,8 +103,6 @@ class LedgerWriter {
   int64_t committed_ GUARDED_BY(mutex_) = 0;
   int64_t commits_ GUARDED_BY(mutex_) = 0;
   int64_t failed_ GUARDED_BY(mutex_) = 0;
-  // The queue's length as last seen under mutex_, readable without it (the writer's spin).
-  std::atomic<size_t> queued_hint_{0};
   // Committer::kCallers: a thread is running a transaction (the store is one connection).
   std::atomic<bool> committing_{false};
   // Committer::kCallers: the ledger was locked; the writer's thread commits until the queue is

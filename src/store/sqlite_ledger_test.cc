@@ -450,10 +450,11 @@ TEST_F(SqliteLedgerTest, RowsWrittenBeforeTheUnpricedColumnReadAsPriced) {
   EXPECT_EQ(rows[0].cost.total().toString(), "0.000005");
 }
 
-// Version 6 rebuilds the ledger as one b-tree keyed by (started_at, call_id) plus the by-profile
-// index: rows written under version 5 come through unchanged, in time order, and a retried
-// record is still skipped.
-TEST_F(SqliteLedgerTest, VersionSixKeepsEveryRowInOneBtreeByStartAndCallId) {
+// Versions 6 and 11 rebuild the ledger (6: one WITHOUT ROWID b-tree keyed by (started_at,
+// call_id); 11: a rowid table with a unique (started_at, call_id) index, as WITHOUT ROWID kept
+// whole rows in interior pages): rows written under version 5 come through both unchanged, in
+// time order, and a retried record is still skipped.
+TEST_F(SqliteLedgerTest, VersionElevenKeepsRowsInARowidTableKeyedByStartAndCallId) {
   {
     auto db = sqlite::Database::open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(db.ok());
@@ -482,10 +483,17 @@ TEST_F(SqliteLedgerTest, VersionSixKeepsEveryRowInOneBtreeByStartAndCallId) {
   EXPECT_EQ(rawQuery(path_,
                      "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                      "WHERE tbl_name = 'usage_records' ORDER BY name)"),
-            "usage_records,usage_records_by_profile");
-  EXPECT_NE(rawQuery(path_, "SELECT sql FROM sqlite_master WHERE name = 'usage_records'")
+            "usage_records,usage_records_by_profile,usage_records_by_start");
+  EXPECT_EQ(rawQuery(path_, "SELECT sql FROM sqlite_master WHERE name = 'usage_records'")
                 .find("WITHOUT ROWID"),
             std::string::npos);
+  EXPECT_NE(rawQuery(path_, "SELECT sql FROM sqlite_master WHERE name = 'usage_records_by_start'")
+                .find("UNIQUE INDEX usage_records_by_start ON usage_records (started_at, call_id)"),
+            std::string::npos);
+  // The rows went into the rowid table in time order.
+  EXPECT_EQ(rawQuery(path_, "SELECT group_concat(call_id, ',') FROM (SELECT call_id FROM "
+                            "usage_records ORDER BY rowid)"),
+            "01A,01B,01C");
   std::vector<UsageRecord> rows = query(*ledger);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].call_id, "01A");
