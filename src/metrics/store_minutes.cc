@@ -61,19 +61,50 @@ Status Store::readMinutes(std::span<const MinuteRead> reads) const {
     // every shard at once (lock order: view, then shards in index order, as checkpoint()).
     std::array<std::unique_lock<std::mutex>, kShards> held;
     for (size_t s = 0; s < kShards; ++s) held[s] = std::unique_lock(shards_[s].mu);
-    for (const MinuteRead& r : reads) {
-      const int64_t r_end = r.first_s + 60 * static_cast<int64_t>(r.out.size());
-      for (SeriesId id : r.ids) {
-        const Shard& shard = shards_[id & (kShards - 1)];
-        const size_t local = id >> kShardBits;
-        if (local >= shard.series.size()) continue;
-        const std::vector<Cell>& cells = shard.series[local].data.cells;
-        // Usually the range is the last few cells: search from the back.
-        auto it = cells.end();
-        while (it != cells.begin() && (it - 1)->t >= r.first_s) --it;
-        for (; it != cells.end() && it->t < r_end; ++it)
-          r.out[static_cast<size_t>((it->t - r.first_s) / 60)].merge(it->agg);
+    // Each series costs two dependent cache misses (its HeadSeries, then its last cells), so
+    // the reads are pipelined: the HeadSeries kAhead reads on is prefetched, and the cells of
+    // the one kAhead / 2 on, whose HeadSeries has arrived by then.
+    struct One {
+      SeriesId id;
+      const MinuteRead* read;
+    };
+    std::vector<One> all;
+    all.reserve(reads.size() * 2);
+    for (const MinuteRead& r : reads)
+      for (SeriesId id : r.ids) all.push_back({id, &r});
+    auto head = [this](SeriesId id) -> const HeadSeries* {
+      const Shard& shard = shards_[id & (kShards - 1)];
+      const size_t local = id >> kShardBits;
+      return local < shard.series.size() ? &shard.series[local] : nullptr;
+    };
+    constexpr size_t kAhead = 32;
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (i + kAhead < all.size()) {
+        if (const HeadSeries* hs = head(all[i + kAhead].id)) __builtin_prefetch(hs);
       }
+      if (i + kAhead / 2 < all.size()) {
+        const One& soon = all[i + kAhead / 2];
+        if (const HeadSeries* hs = head(soon.id); hs != nullptr && !hs->data.cells.empty()) {
+          const std::vector<Cell>& cells = hs->data.cells;
+          const size_t n = std::min(cells.size(), soon.read->out.size());
+          for (size_t k = 1; k <= n; ++k) __builtin_prefetch(&cells[cells.size() - k]);
+        }
+      }
+      const One& one = all[i];
+      const HeadSeries* hs = head(one.id);
+      if (hs == nullptr) continue;
+      const MinuteRead& r = *one.read;
+      const int64_t r_end = r.first_s + 60 * static_cast<int64_t>(r.out.size());
+      const std::vector<Cell>& cells = hs->data.cells;
+      if (cells.empty() || cells.back().t < r.first_s) continue;
+      // Buckets are whole minutes, each once, ascending: the first at or after first_s is no
+      // further back than the minutes between it and the last one (exactly there when no
+      // minute is missing), so no cell before the range is read.
+      const auto back = static_cast<size_t>((cells.back().t - r.first_s) / 60);
+      auto it = cells.end() - 1 - static_cast<ptrdiff_t>(std::min(back, cells.size() - 1));
+      while (it->t < r.first_s) ++it;
+      for (; it != cells.end() && it->t < r_end; ++it)
+        r.out[static_cast<size_t>((it->t - r.first_s) / 60)].merge(it->agg);
     }
   }
   for (const SegmentPtr& seg : segs) {
