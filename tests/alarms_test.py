@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
 from notify_test import (ADMIN, FROM, TOPIC, Receiver, SmtpSink,  # noqa: E402
                          free_port, notify_config)
+from prometheus_test import promtool_problems  # noqa: E402
 from testlib import Server, Workspace, auth  # noqa: E402
 
 P1 = "customer1_websearch"  # low thresholds
@@ -96,6 +97,23 @@ class AlarmsTest(unittest.TestCase):
                 r.header("x-costgate-output-tokens"))
             cost += Decimal(r.header("x-costgate-cost-usd"))
         return tokens, cost
+
+    def alarm_figures(self, server, want, timeout=20):
+        """GET /metrics until the alarm and notification samples named in `want` have those
+        values (the delivery worker counts after its pass); returns the samples and the text."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = server.call("GET", "/metrics")
+            self.assertEqual(reply.status, 200, reply)
+            text = reply.body.decode("utf-8")
+            samples = {}
+            for line in text.splitlines():
+                if line.startswith(("costgate_alarm", "costgate_notification")):
+                    name, value = line.rsplit(" ", 1)
+                    samples[name] = value
+            if all(samples.get(k) == v for k, v in want.items()) or time.monotonic() > deadline:
+                return samples, text
+            time.sleep(0.05)
 
     def states(self, server, profile=P1):
         out = self.api(server, "GET", "/api/v1/alarms?profile=" + profile)
@@ -251,6 +269,20 @@ class AlarmsTest(unittest.TestCase):
                 break
             time.sleep(0.05)
         self.assertEqual(len(pending), 3, pending)
+        # GET /metrics shows it: the three emails pending after failed attempts, the webhooks
+        # of both rounds and the first round's emails sent, every other alarm OK.
+        others = 3 * len(self.ws.profiles) - 3
+        want = {'costgate_alarms{state="ALARM"}': "3", 'costgate_alarms{state="OK"}': str(others),
+                'costgate_alarms{state="INSUFFICIENT_DATA"}': "0",
+                "costgate_alarm_evaluation_errors_total": "0",
+                "costgate_notifications_sent_total": "9",
+                "costgate_notification_outbox_pending": "3"}
+        samples, text = self.alarm_figures(server, want)
+        self.assertEqual({k: samples.get(k) for k in want}, want)
+        self.assertGreaterEqual(int(samples["costgate_notification_delivery_failures_total"]), 3)
+        self.assertGreaterEqual(int(samples["costgate_alarm_ticks_total"]), 4)
+        self.assertGreater(float(samples["costgate_alarm_tick_duration_seconds"]), 0)
+        self.assertEqual(promtool_problems(text), (0, ""))
         server.kill9()
         nids = sorted(d["notification_id"] for d in pending)
 

@@ -49,7 +49,8 @@ std::optional<http::Response> refuseScrape(const MetricsAccess& access, const ht
 }
 
 http::Response metricsResponse(const metrics::PrometheusCounters& counters,
-                               const metering::LedgerWriter& ledger, TimePoint started_at) {
+                               const metering::LedgerWriter& ledger, TimePoint started_at,
+                               const AlarmFiguresSource& alarms) {
   metrics::LedgerFigures lf;
   lf.committed_records = ledger.committedRecords();
   lf.commits = ledger.commits();
@@ -57,20 +58,23 @@ http::Response metricsResponse(const metrics::PrometheusCounters& counters,
   http::Response r;
   r.headers.add("content-type", std::string(metrics::kPrometheusContentType));
   r.headers.add("cache-control", "no-store");
-  r.body = counters.render(lf, metrics::readProcessFigures(started_at));
+  r.body = counters.render(lf, metrics::readProcessFigures(started_at),
+                           alarms ? alarms() : std::nullopt);
   return r;
 }
 
 void addMetricsRoute(http::Router& router, MetricsAccess access,
                      const metrics::PrometheusCounters& counters,
-                     const metering::LedgerWriter& ledger, TimePoint started_at) {
+                     const metering::LedgerWriter& ledger, TimePoint started_at,
+                     AlarmFiguresSource alarms) {
   router.add("GET", "/metrics",
-             [access = std::move(access), &counters, &ledger, started_at](
-                 http::Request& req, http::Responder& res,
-                 std::string_view param) -> boost::asio::awaitable<void> {
+             [access = std::move(access), &counters, &ledger, started_at,
+              alarms = std::move(alarms)](http::Request& req, http::Responder& res,
+                                          std::string_view param) -> boost::asio::awaitable<void> {
                std::optional<http::Response> refusal = refuseScrape(access, req);
-               http::Response answer =
-                   refusal ? std::move(*refusal) : metricsResponse(counters, ledger, started_at);
+               http::Response answer = refusal
+                                           ? std::move(*refusal)
+                                           : metricsResponse(counters, ledger, started_at, alarms);
                co_await res.send(std::move(answer));
              });
 }

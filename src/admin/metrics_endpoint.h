@@ -4,6 +4,7 @@
 // request bearing the configured token (config "metrics": {"bearer_token_env": NAME}, the token
 // itself in the environment variable NAME).
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,13 +31,19 @@ struct MetricsAccess {
 // Errors are costgate's JSON error bodies. The token is compared in constant time.
 std::optional<http::Response> refuseScrape(const MetricsAccess& access, const http::Request& req);
 
+// The alarms' and notifications' figures at the time of a scrape (thread-safe); empty, or
+// answering nullopt, leaves them out.
+using AlarmFiguresSource = std::function<std::optional<metrics::AlarmFigures>()>;
+
 // The answer to an allowed scrape: the text, with content type kPrometheusContentType.
 http::Response metricsResponse(const metrics::PrometheusCounters& counters,
-                               const metering::LedgerWriter& ledger, TimePoint started_at);
+                               const metering::LedgerWriter& ledger, TimePoint started_at,
+                               const AlarmFiguresSource& alarms = {});
 
 // Registers GET /metrics. Everything referenced must outlive the router.
 void addMetricsRoute(http::Router& router, MetricsAccess access,
                      const metrics::PrometheusCounters& counters,
-                     const metering::LedgerWriter& ledger, TimePoint started_at);
+                     const metering::LedgerWriter& ledger, TimePoint started_at,
+                     AlarmFiguresSource alarms = {});
 
 }  // namespace costgate::admin

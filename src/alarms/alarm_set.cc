@@ -41,6 +41,8 @@ Status AlarmSet::load(std::vector<Alarm> alarms) {
     (void)restored;  // the previous set was valid
     return st;
   }
+  bindings_.clear();
+  bindings_.resize(alarms_.size());
   return {};
 }
 
@@ -92,6 +94,7 @@ Result<HistoryItem> AlarmSet::put(Alarm alarm, TimePoint now) {
   if (created) {
     alarmStatus(alarm) = AlarmStatus{.updated = now};
     alarms_.push_back(std::move(alarm));
+    bindings_.emplace_back();
   } else {
     alarmStatus(alarm) = alarmStatus(alarms_[it->second]);
     previous = std::move(alarms_[it->second]);
@@ -105,6 +108,7 @@ Result<HistoryItem> AlarmSet::put(Alarm alarm, TimePoint now) {
   } else if (Status st = rebuild(); !st) {
     if (created) {
       alarms_.pop_back();
+      bindings_.pop_back();
     } else {
       alarms_[index_.at(name)] = std::move(*previous);
     }
@@ -112,7 +116,9 @@ Result<HistoryItem> AlarmSet::put(Alarm alarm, TimePoint now) {
     (void)restored;  // the set before this put was valid
     return makeError(st.error());
   }
-  const Alarm& stored = alarms_[index_.at(name)];
+  const size_t at = index_.at(name);
+  bindings_[at].reset();  // the definition changed
+  const Alarm& stored = alarms_[at];
   return configurationItem(stored, now,
                            fmt::format("Alarm \"{}\" {}", name, created ? "created" : "updated"));
 }
@@ -133,9 +139,11 @@ Result<HistoryItem> AlarmSet::remove(std::string_view name, TimePoint now) {
   index_.erase(it);
   if (i != alarms_.size() - 1) {
     alarms_[i] = std::move(alarms_.back());
+    bindings_[i] = std::move(bindings_.back());
     index_[alarmName(alarms_[i])] = i;
   }
   alarms_.pop_back();
+  bindings_.pop_back();
   if (!composites_.empty()) {
     Status st = rebuild();
     (void)st;  // removing an alarm no rule names keeps the set valid
@@ -177,17 +185,48 @@ Result<TickResult> AlarmSet::setState(std::string_view name, AlarmState state, s
 
 TickResult AlarmSet::tick(AlarmData& data, TimePoint now) {
   TickResult out;
-  for (Alarm& a : alarms_) {
-    auto* m = std::get_if<MetricAlarm>(&a);
-    if (m == nullptr) continue;
-    ++out.evaluated;
-    Result<std::optional<Transition>> t = evaluateMetricAlarm(*m, data, now, options_);
-    if (!t) {
-      out.errors.push_back(fmt::format("alarm \"{}\": {}", m->name, t.error()));
-      continue;
-    }
-    if (t->has_value()) applyTransition(a, **t, out);
+  if (data.instance() != bound_instance_) {
+    for (auto& b : bindings_) b.reset();
+    bound_instance_ = data.instance();
   }
+  if (points_.size() < kBatch) {
+    points_.resize(kBatch);
+    read_errors_.resize(kBatch);
+  }
+  // What evaluateMetricAlarm does for each alarm, with the reads of kBatch alarms at a time.
+  auto flush = [&] {
+    data.readBatch(batch_);
+    for (size_t k = 0; k < batch_.size(); ++k) {
+      Alarm& a = alarms_[batch_alarms_[k]];
+      const MetricAlarm& m = std::get<MetricAlarm>(a);
+      ++out.evaluated;
+      if (!read_errors_[k].empty()) {
+        out.errors.push_back(fmt::format("alarm \"{}\": {}", m.name, read_errors_[k]));
+        continue;
+      }
+      std::optional<Transition> t = decide(m, ranges_[k], points_[k], now);
+      if (t) applyTransition(a, *t, out);
+    }
+    batch_.clear();
+    ranges_.clear();
+    batch_alarms_.clear();
+  };
+  for (size_t i = 0; i < alarms_.size(); ++i) {
+    const auto* m = std::get_if<MetricAlarm>(&alarms_[i]);
+    if (m == nullptr) continue;
+    if (!bindings_[i]) bindings_[i] = data.bind(*m);
+    const size_t k = batch_.size();
+    ranges_.push_back(evaluationRange(*m, now, options_));
+    batch_alarms_.push_back(i);
+    batch_.push_back({.alarm = m,
+                      .binding = bindings_[i].get(),
+                      .from = ranges_[k].from,
+                      .to = ranges_[k].to,
+                      .out = &points_[k],
+                      .error = &read_errors_[k]});
+    if (batch_.size() == kBatch) flush();
+  }
+  if (!batch_.empty()) flush();
   evaluateComposites(now, out);
   return out;
 }

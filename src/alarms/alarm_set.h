@@ -16,6 +16,7 @@
 //
 // Thread-compatible: one thread at a time.
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -77,6 +78,10 @@ class AlarmSet {
     std::vector<size_t> refs;  // alarms_ index of each rule reference
   };
 
+  // Alarms read per AlarmData::readBatch call: enough to amortize a batch's locks, few enough
+  // that a batch holds the metric store's shards only briefly.
+  static constexpr size_t kBatch = 256;
+
   Status rebuild();  // index_, composites_ (dependencies first) from alarms_
   void applyTransition(Alarm& alarm, const Transition& t, TickResult& out) const;
   void evaluateComposites(TimePoint now, TickResult& out);
@@ -86,6 +91,16 @@ class AlarmSet {
   std::unordered_map<std::string, size_t> index_;
   std::vector<CompositeSlot> composites_;
   std::vector<AlarmState> scratch_;
+  // Parallel to alarms_: what the AlarmData of bound_instance_ keeps per metric alarm (null
+  // until the alarm's first tick, and again once it changes).
+  std::vector<std::unique_ptr<AlarmData::Binding>> bindings_;
+  uint64_t bound_instance_ = 0;
+  // Scratch of tick(), kept between ticks so a steady tick allocates nothing.
+  std::vector<AlarmData::BatchRead> batch_;
+  std::vector<EvaluationRange> ranges_;
+  std::vector<size_t> batch_alarms_;  // alarms_ index of each read
+  std::vector<metrics::Datapoints> points_;
+  std::vector<std::string> read_errors_;
 };
 
 }  // namespace costgate::alarms

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <cmath>
 
@@ -197,17 +198,43 @@ void explain(const MetricAlarm& a, const EvaluationRange& range,
   reason_data = json::serialize(data);
 }
 
+namespace {
+std::atomic<uint64_t> next_instance{1};
+}  // namespace
+
+AlarmData::AlarmData() : instance_(next_instance.fetch_add(1, std::memory_order_relaxed)) {}
+
+std::unique_ptr<AlarmData::Binding> AlarmData::bind(const MetricAlarm&) { return nullptr; }
+
+void AlarmData::readBatch(std::span<const BatchRead> reads) {
+  for (const BatchRead& r : reads) {
+    Result<metrics::Datapoints> points = datapoints(*r.alarm, r.from, r.to);
+    if (points) {
+      *r.out = std::move(*points);
+      r.error->clear();
+    } else {
+      r.out->clear();
+      *r.error = points.error();
+    }
+  }
+}
+
+std::optional<Transition> decide(const MetricAlarm& a, const EvaluationRange& range,
+                                 std::span<const metrics::Datapoint> points, TimePoint now) {
+  const Verdict v = judge(a, range, points);
+  if (!v.state || *v.state == a.status.state) return std::nullopt;
+  Transition t{.from = a.status.state, .to = *v.state, .at = now};
+  explain(a, range, points, v, now, t.reason, t.reason_data);
+  return t;
+}
+
 Result<std::optional<Transition>> evaluateMetricAlarm(const MetricAlarm& a, AlarmData& data,
                                                       TimePoint now,
                                                       const EvaluationOptions& options) {
   const EvaluationRange range = evaluationRange(a, now, options);
   Result<metrics::Datapoints> points = data.datapoints(a, range.from, range.to);
   if (!points) return makeError(points.error());
-  const Verdict v = judge(a, range, *points);
-  if (!v.state || *v.state == a.status.state) return std::optional<Transition>();
-  Transition t{.from = a.status.state, .to = *v.state, .at = now};
-  explain(a, range, *points, v, now, t.reason, t.reason_data);
-  return std::optional<Transition>(std::move(t));
+  return decide(a, range, *points, now);
 }
 
 }  // namespace costgate::alarms

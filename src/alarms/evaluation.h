@@ -25,6 +25,7 @@
 // tables are the golden vectors in evaluation_test.cc.
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +41,7 @@ namespace costgate::alarms {
 // (outside alarms/); tests and the benchmark fake it.
 class AlarmData {
  public:
+  AlarmData();
   virtual ~AlarmData() = default;
   // The value of `alarm.metric` (the one MetricStat, or the MetricMath result id) per
   // alarm.period, for the periods starting at from + k × period inside [from, to); `to - from`
@@ -47,6 +49,36 @@ class AlarmData {
   // period. Ascending by timestamp; a period without data is absent; NaN counts as absent.
   virtual Result<metrics::Datapoints> datapoints(const MetricAlarm& alarm, TimePoint from,
                                                  TimePoint to) = 0;
+
+  // --- the batch form, for AlarmSet::tick ---
+
+  // What this object keeps for one alarm between ticks (its resolved series, its compiled
+  // expression). Made by bind(), owned by the caller, valid for the alarm as it was bound and
+  // for this object only (instance()); the caller drops it when the alarm changes.
+  class Binding {
+   public:
+    virtual ~Binding() = default;
+  };
+  // nullptr when this object keeps nothing per alarm.
+  virtual std::unique_ptr<Binding> bind(const MetricAlarm& alarm);
+
+  struct BatchRead {
+    const MetricAlarm* alarm = nullptr;
+    Binding* binding = nullptr;  // bind(*alarm) of this object, or nullptr
+    TimePoint from;
+    TimePoint to;
+    metrics::Datapoints* out = nullptr;  // replaced by datapoints(*alarm, from, to)'s value
+    std::string* error = nullptr;        // set ("" when none) to datapoints()'s error
+  };
+  // Exactly what datapoints() gives for each read; the default calls it for each in turn.
+  virtual void readBatch(std::span<const BatchRead> reads);
+
+  // Unique among the AlarmData objects of the process, so a Binding is never handed to an
+  // object that did not make it (even one at the same address).
+  uint64_t instance() const { return instance_; }
+
+ private:
+  const uint64_t instance_;
 };
 
 struct EvaluationOptions {
@@ -96,6 +128,11 @@ struct Transition {
 void explain(const MetricAlarm& a, const EvaluationRange& range,
              std::span<const metrics::Datapoint> points, const Verdict& v, TimePoint now,
              std::string& reason, std::string& reason_data);
+
+// The transition `points` (read for `range`) call for at `now`, or nullopt when the state stays;
+// the reason text is built only for a transition.
+std::optional<Transition> decide(const MetricAlarm& a, const EvaluationRange& range,
+                                 std::span<const metrics::Datapoint> points, TimePoint now);
 
 // Evaluates `a` at `now`: the transition its datapoints call for, or nullopt when its state
 // stays. An error reading the data changes nothing and is returned.

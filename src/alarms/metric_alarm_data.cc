@@ -203,14 +203,7 @@ Result<Datapoints> fetchWindows(const metrics::SeriesSource& source, std::string
   }
 }
 
-Result<Datapoints> MetricAlarmData::datapoints(const MetricAlarm& alarm, TimePoint from,
-                                               TimePoint to) {
-  if (const auto* stat = std::get_if<MetricStat>(&alarm.metric)) {
-    sorted_ = stat->dimensions;
-    std::sort(sorted_.begin(), sorted_.end());
-    return fetchWindows(source_, stat->metric, sorted_, from, to, alarm.period, stat->stat);
-  }
-  const auto& math = std::get<MetricMath>(alarm.metric);
+const MetricAlarmData::Plan& MetricAlarmData::planFor(const MetricMath& math) {
   // The shape: ids, which are metrics, the expressions' text, the result id.
   key_.clear();
   for (const MetricDataQuery& q : math.queries) {
@@ -226,8 +219,33 @@ Result<Datapoints> MetricAlarmData::datapoints(const MetricAlarm& alarm, TimePoi
     plan.fast = compileId(math, math.result_id, 0, plan.code);
     it = plans_.emplace(key_, std::move(plan)).first;
   }
-  if (!it->second.fast) return viaQuery(alarm, math, from, to);
-  return runPlan(alarm, math, it->second, from, to);
+  return it->second;
+}
+
+Result<Datapoints> MetricAlarmData::datapoints(const MetricAlarm& alarm, TimePoint from,
+                                               TimePoint to) {
+  if (const auto* stat = std::get_if<MetricStat>(&alarm.metric)) {
+    sorted_ = stat->dimensions;
+    std::sort(sorted_.begin(), sorted_.end());
+    return fetchWindows(source_, stat->metric, sorted_, from, to, alarm.period, stat->stat);
+  }
+  const auto& math = std::get<MetricMath>(alarm.metric);
+  const Plan& plan = planFor(math);
+  if (!plan.fast) return viaQuery(alarm, math, from, to);
+  const milliseconds period(alarm.period);
+  const auto n = static_cast<size_t>(std::max<int64_t>(0, (to - from).count() / period.count()));
+  if (loaded_.size() < math.queries.size()) loaded_.resize(math.queries.size());
+  for (const Op& op : plan.code) {  // in the plan's order, so the first failing load is named
+    if (op.code != Op::Code::kLoad) continue;
+    const MetricDataQuery& q = math.queries[static_cast<size_t>(op.index)];
+    std::vector<double>& windows = loaded_[static_cast<size_t>(op.index)];
+    windows.assign(n, kMissing);
+    if (Status st = loadDense(alarm, *q.metric_stat, from, to, windows); !st)
+      return makeError(fmt::format("query {}: {}", q.id, st.error()));
+  }
+  Datapoints out;
+  if (Status st = runPlan(math, plan, from, n, period, out); !st) return makeError(st.error());
+  return out;
 }
 
 Status MetricAlarmData::loadDense(const MetricAlarm& alarm, const MetricStat& stat, TimePoint from,
@@ -246,32 +264,29 @@ Status MetricAlarmData::loadDense(const MetricAlarm& alarm, const MetricStat& st
   return {};
 }
 
-Result<Datapoints> MetricAlarmData::runPlan(const MetricAlarm& alarm, const MetricMath& math,
-                                            const Plan& plan, TimePoint from, TimePoint to) {
+Status MetricAlarmData::runPlan(const MetricMath& math, const Plan& plan, TimePoint from, size_t n,
+                                milliseconds period, Datapoints& out) {
   using Code = Op::Code;
-  const milliseconds period(alarm.period);
-  const auto n = static_cast<size_t>(std::max<int64_t>(0, (to - from).count() / period.count()));
   size_t sp = 0;  // stack_[0, sp) in use; slots keep their buffers between calls
   auto push = [&]() -> Slot& {
     if (sp == stack_.size()) stack_.emplace_back();
     Slot& s = stack_[sp++];
     s.scalar = false;
-    s.series.assign(n, kMissing);
     return s;
   };
   for (const Op& op : plan.code) {
     switch (op.code) {
       case Code::kLoad: {
         Slot& s = push();
-        const MetricDataQuery& q = math.queries[static_cast<size_t>(op.index)];
-        if (Status st = loadDense(alarm, *q.metric_stat, from, to, s.series); !st)
-          return makeError(fmt::format("query {}: {}", q.id, st.error()));
+        const std::vector<double>& windows = loaded_[static_cast<size_t>(op.index)];
+        s.series.assign(windows.begin(), windows.end());
         break;
       }
       case Code::kConst: {
         Slot& s = push();
         s.scalar = true;
         s.value = op.value;
+        s.series.assign(n, kMissing);
         break;
       }
       case Code::kNeg: {
@@ -320,11 +335,11 @@ Result<Datapoints> MetricAlarmData::runPlan(const MetricAlarm& alarm, const Metr
   const Slot& top = stack_[0];
   if (top.scalar)
     return makeError(fmt::format("query {} gives a number, not a time series", math.result_id));
-  Datapoints out;
+  out.clear();
   for (size_t i = 0; i < n; ++i)
     if (!std::isnan(top.series[i]))
       out.push_back({from + period * static_cast<int64_t>(i), top.series[i]});
-  return out;
+  return {};
 }
 
 Result<Datapoints> MetricAlarmData::viaQuery(const MetricAlarm& alarm, const MetricMath& math,

@@ -101,9 +101,22 @@ Status AlarmService::reload() {
   known_changes_ = *changes;
   reload_soon_ = false;
   alarm_count_ = n;
-  std::lock_guard lock(counters_mu_);
-  ++counters_.reloads;
+  {
+    std::lock_guard lock(counters_mu_);
+    ++counters_.reloads;
+  }
+  countStates();
   return {};
+}
+
+void AlarmService::countStates() {
+  int64_t by_state[3] = {0, 0, 0};
+  for (const alarms::Alarm& a : set_.alarms())
+    ++by_state[static_cast<int>(alarms::alarmStatus(a).state)];
+  std::lock_guard lock(counters_mu_);
+  counters_.ok = by_state[static_cast<int>(alarms::AlarmState::kOk)];
+  counters_.alarm = by_state[static_cast<int>(alarms::AlarmState::kAlarm)];
+  counters_.insufficient_data = by_state[static_cast<int>(alarms::AlarmState::kInsufficientData)];
 }
 
 Status AlarmService::reloadIfChanged() {
@@ -134,6 +147,7 @@ Status AlarmService::runDueLocked() {
 Status AlarmService::tickAt(TimePoint t) {
   auto find = [this](std::string_view name) { return set_.find(name); };
   for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto started = std::chrono::steady_clock::now();
     alarms::TickResult r = set_.tick(data_, t);
     for (size_t i = 0; i < r.errors.size() && i < kLoggedDataErrors; ++i)
       spdlog::warn("alarms: tick {}: {}", formatIso8601(t), r.errors[i]);
@@ -163,6 +177,9 @@ Status AlarmService::tickAt(TimePoint t) {
     }
     {
       std::lock_guard lock(counters_mu_);
+      counters_.last_tick_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count();
       ++counters_.ticks;
       counters_.data_errors += static_cast<int64_t>(r.errors.size());
       if (st) {
@@ -179,6 +196,7 @@ Status AlarmService::tickAt(TimePoint t) {
       if (Status re = reload(); !re) reload_soon_ = true;
       return makeError(fmt::format("alarms: tick {}: {}", formatIso8601(t), st.error()));
     }
+    if (!r.history.empty()) countStates();
     for (const alarms::HistoryItem& h : r.history)
       spdlog::info("alarms: {}: {} ({})", h.alarm, h.summary, formatIso8601(h.at));
     if (stored > 0 && worker_ != nullptr) worker_->wake();

@@ -48,6 +48,10 @@ struct AlarmServiceCounters {
   int64_t data_errors = 0;      // alarms whose data could not be read (per tick)
   int64_t commit_failures = 0;  // ticks whose commit failed
   int64_t reloads = 0;
+  int64_t last_tick_us = 0;  // wall time of the last tick (evaluation and commit)
+  int64_t ok = 0;            // alarms by state after the last tick or reload
+  int64_t alarm = 0;
+  int64_t insufficient_data = 0;
 };
 
 class AlarmService {
@@ -84,6 +88,7 @@ class AlarmService {
   Status reloadIfChanged();    // requires mu_
   Status tickAt(TimePoint t);  // requires mu_
   Status runDueLocked();       // requires mu_
+  void countStates();          // requires mu_: counters_' alarms by state
   void run();
 
   std::unique_ptr<store::AlarmDatabase> db_;

@@ -106,6 +106,11 @@ TEST_F(AlarmServiceTest, TicksEachMinuteAndCommitsTransitionsWithTheirNotificati
   // 05:01:05: all three INSUFFICIENT_DATA -> OK; 05:02:05: requests 2 >= 2 -> ALARM.
   EXPECT_EQ(c.transitions, 4);
   EXPECT_EQ(c.notifications, 1);
+  EXPECT_EQ(c.data_errors, 0);
+  EXPECT_EQ(c.ok, 2);  // the alarms by state, for GET /metrics
+  EXPECT_EQ(c.alarm, 1);
+  EXPECT_EQ(c.insufficient_data, 0);
+  EXPECT_GT(c.last_tick_us, 0);
   EXPECT_EQ(stored(kRequests), alarms::AlarmState::kAlarm);
   EXPECT_EQ(stored("BedrockTokensPerMinuteAlarm-p1"), alarms::AlarmState::kOk);
   ASSERT_EQ(notifications(), 1u);
@@ -137,6 +142,8 @@ TEST_F(AlarmServiceTest, TicksEachMinuteAndCommitsTransitionsWithTheirNotificati
   EXPECT_EQ(stored(kRequests), alarms::AlarmState::kOk);
   EXPECT_EQ(notifications(), 1u);
   EXPECT_EQ(service->counters().ticks, 3);
+  EXPECT_EQ(service->counters().ok, 3);
+  EXPECT_EQ(service->counters().alarm, 0);
 }
 
 TEST_F(AlarmServiceTest, PicksUpEditsFromAnotherConnectionAndTheStoredStatusWins) {

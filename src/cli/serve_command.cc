@@ -402,7 +402,6 @@ int runServe(const ServeOptions& o) {
   gw.addRecordSink((*metric_store)->recorder());
   http::Router router;
   gw.addRoutes(router);
-  admin::addMetricsRoute(router, *metrics_access, prometheus, ledger, started_at);
   // The admin API and ledger retention, each with a store connection of its own.
   auto usage_reports = store::openSqliteUsageReports(cfg->store_path);
   if (!usage_reports) {
@@ -432,6 +431,22 @@ int runServe(const ServeOptions& o) {
     printError(alarm_wiring.error());
     return kExitFailure;
   }
+  // After the alarms, whose figures it shows (routes are read only once the server starts).
+  admin::addMetricsRoute(router, *metrics_access, prometheus, ledger, started_at,
+                         [service = alarm_wiring->service.get(), worker = notifications->get()] {
+                           const alerting::AlarmServiceCounters a = service->counters();
+                           const notify::DeliveryCounters d = worker->counters();
+                           return std::optional<metrics::AlarmFigures>(metrics::AlarmFigures{
+                               .ticks = a.ticks,
+                               .evaluation_errors = a.data_errors,
+                               .last_tick_us = a.last_tick_us,
+                               .ok = a.ok,
+                               .alarm = a.alarm,
+                               .insufficient_data = a.insufficient_data,
+                               .notifications_sent = d.delivered,
+                               .delivery_failures = d.retried + d.failed,
+                               .outbox_pending = worker->pendingDeliveries()});
+                         });
   std::unique_ptr<metering::LedgerRetention> retention;
   if (settings.ledger.retention_days) {
     auto archive = store::openSqliteUsageReports(cfg->store_path);

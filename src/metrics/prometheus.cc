@@ -253,8 +253,41 @@ void renderHistogram(PrometheusText& t, const std::string& name, std::string_vie
 
 }  // namespace
 
-std::string PrometheusCounters::render(const LedgerFigures& ledger,
-                                       const ProcessFigures& process) const {
+namespace {
+
+void renderAlarms(PrometheusText& t, const AlarmFigures& a) {
+  t.family("costgate_alarm_ticks_total", "counter",
+           "Alarm evaluation ticks (one a minute) since the process started.");
+  t.sample("costgate_alarm_ticks_total", {}, a.ticks);
+  t.family("costgate_alarm_evaluation_errors_total", "counter",
+           "Alarm evaluations whose data could not be read (one per alarm per tick; the log "
+           "names them).");
+  t.sample("costgate_alarm_evaluation_errors_total", {}, a.evaluation_errors);
+  t.family("costgate_alarm_tick_duration_seconds", "gauge",
+           "Wall time of the last alarm tick: every alarm evaluated and its transitions saved.");
+  t.sample("costgate_alarm_tick_duration_seconds", {}, exactDecimal(a.last_tick_us, 6));
+  t.family("costgate_alarms", "gauge", "Alarms by state.");
+  t.sample("costgate_alarms", {{"state", "OK"}}, a.ok);
+  t.sample("costgate_alarms", {{"state", "ALARM"}}, a.alarm);
+  t.sample("costgate_alarms", {{"state", "INSUFFICIENT_DATA"}}, a.insufficient_data);
+  t.family("costgate_notifications_sent_total", "counter",
+           "Notification deliveries their endpoint accepted since the process started.");
+  t.sample("costgate_notifications_sent_total", {}, a.notifications_sent);
+  t.family("costgate_notification_delivery_failures_total", "counter",
+           "Failed notification delivery attempts (retried later or given up) since the process "
+           "started.");
+  t.sample("costgate_notification_delivery_failures_total", {}, a.delivery_failures);
+  if (a.outbox_pending) {
+    t.family("costgate_notification_outbox_pending", "gauge",
+             "Notification deliveries waiting in the outbox (as last counted by the sender).");
+    t.sample("costgate_notification_outbox_pending", {}, *a.outbox_pending);
+  }
+}
+
+}  // namespace
+
+std::string PrometheusCounters::render(const LedgerFigures& ledger, const ProcessFigures& process,
+                                       const std::optional<AlarmFigures>& alarms) const {
   std::vector<std::string> label_names;
   std::vector<Row> rows;
   size_t series = 0;
@@ -372,6 +405,8 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger,
            "Records not counted here because the series cap was reached (the ledger has them).");
   t.sample("costgate_prometheus_dropped_records_total", {},
            dropped_.load(std::memory_order_relaxed));
+
+  if (alarms) renderAlarms(t, *alarms);
 
   auto gauge = [&t](std::string_view name, std::string_view help, const auto& value) {
     if (!value) return;

@@ -16,6 +16,10 @@
 //   costgate_ledger_records_committed_total, costgate_ledger_commits_total,
 //   costgate_ledger_records_failed_total, costgate_prometheus_series,
 //   costgate_prometheus_dropped_records_total, costgate_build_info{version},
+//   with the alarms running (AlarmFigures): costgate_alarm_ticks_total,
+//   costgate_alarm_evaluation_errors_total, costgate_alarm_tick_duration_seconds,
+//   costgate_alarms{state}, costgate_notifications_sent_total,
+//   costgate_notification_delivery_failures_total, costgate_notification_outbox_pending,
 //   process_start_time_seconds, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_max_fds (client libraries' standard process names).
 //
@@ -70,6 +74,19 @@ struct ProcessFigures {
   std::optional<int64_t> max_fds;
 };
 
+// The alarms' and notifications' figures (alerting::AlarmService, notify::DeliveryWorker).
+struct AlarmFigures {
+  int64_t ticks = 0;              // evaluation ticks since start
+  int64_t evaluation_errors = 0;  // alarms whose data could not be read, summed over ticks
+  int64_t last_tick_us = 0;       // the last tick's evaluation and commit, wall microseconds
+  int64_t ok = 0;                 // alarms by state now
+  int64_t alarm = 0;
+  int64_t insufficient_data = 0;
+  int64_t notifications_sent = 0;  // deliveries their endpoint accepted, since start
+  int64_t delivery_failures = 0;   // failed delivery attempts (retried or given up), since start
+  std::optional<int64_t> outbox_pending;  // pending deliveries, as last counted
+};
+
 // Latency buckets: upper bounds in milliseconds (le="0.005" … le="300"), then +Inf.
 inline constexpr int64_t kLatencyBucketsMs[] = {
     5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000};
@@ -89,7 +106,9 @@ class PrometheusCounters final : public metering::RecordSink {
   void onRecord(const metering::UsageRecord& record) override;
 
   // The exposition: families in a fixed order, series sorted by profile then by label values.
-  std::string render(const LedgerFigures& ledger, const ProcessFigures& process) const;
+  // `alarms` absent: the alarm families are left out (serve without its alarm service).
+  std::string render(const LedgerFigures& ledger, const ProcessFigures& process,
+                     const std::optional<AlarmFigures>& alarms = std::nullopt) const;
 
   // The dimensions now (more than configured once add_new_tag_keys has added some).
   std::vector<LabelDimension> dimensions() const;

@@ -417,5 +417,43 @@ TEST(PrometheusTest, ConcurrentRecordsAreAllCounted) {
           R"(costgate_cost_usd_total{profile="p1",tenant_id="x",kind="output"} 0.00000000000004)"});
 }
 
+TEST(PrometheusTest, AlarmAndNotificationFiguresWhenTheAlarmsRun) {
+  PrometheusCounters counters(optionsFor({"TenantID"}));
+  EXPECT_EQ(counters.render({}, {}).find("costgate_alarm"), std::string::npos);
+  const std::string text = counters.render({}, {},
+                                           AlarmFigures{.ticks = 12,
+                                                        .evaluation_errors = 3,
+                                                        .last_tick_us = 81'250,
+                                                        .ok = 299'990,
+                                                        .alarm = 7,
+                                                        .insufficient_data = 3,
+                                                        .notifications_sent = 14,
+                                                        .delivery_failures = 2,
+                                                        .outbox_pending = 1});
+  const size_t from = text.find("# HELP costgate_alarm_ticks_total");
+  ASSERT_NE(from, std::string::npos);
+  // After the exposition's own families, before the process's.
+  EXPECT_LT(text.find("costgate_prometheus_dropped_records_total"), from);
+  std::string figures;
+  for (const std::string& line : linesOf(text.substr(from), "costgate_")) figures += line + "\n";
+  EXPECT_EQ(figures,
+            "costgate_alarm_ticks_total 12\n"
+            "costgate_alarm_evaluation_errors_total 3\n"
+            "costgate_alarm_tick_duration_seconds 0.08125\n"
+            "costgate_alarms{state=\"OK\"} 299990\n"
+            "costgate_alarms{state=\"ALARM\"} 7\n"
+            "costgate_alarms{state=\"INSUFFICIENT_DATA\"} 3\n"
+            "costgate_notifications_sent_total 14\n"
+            "costgate_notification_delivery_failures_total 2\n"
+            "costgate_notification_outbox_pending 1\n");
+  EXPECT_NE(text.find("# TYPE costgate_alarms gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE costgate_notification_delivery_failures_total counter\n"),
+            std::string::npos);
+  // Not counted yet: the pending gauge is left out, the rest stays.
+  const std::string uncounted = counters.render({}, {}, AlarmFigures{});
+  EXPECT_EQ(uncounted.find("costgate_notification_outbox_pending"), std::string::npos);
+  EXPECT_NE(uncounted.find("costgate_notifications_sent_total 0\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace costgate::metrics

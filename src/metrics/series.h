@@ -14,6 +14,8 @@
 
 namespace costgate::metrics {
 
+class MinuteSource;  // minute_source.h
+
 // One dimension of a series, e.g. {"InferenceProfile", "customer1_websearch"} or
 // {"TenantID", "customer1"}.
 struct Dimension {
@@ -74,6 +76,10 @@ class SeriesSource {
   virtual Result<Datapoints> fetch(std::string_view metric, const std::vector<Dimension>& filter,
                                    TimePoint from, TimePoint to, std::chrono::seconds period,
                                    const Statistic& stat) const = 0;
+
+  // The same data read in batches by series id (minute_source.h), when this source offers it;
+  // nullptr when it does not (readers then use fetch()).
+  virtual const MinuteSource* minuteSource() const { return nullptr; }
 };
 
 }  // namespace costgate::metrics

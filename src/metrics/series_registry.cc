@@ -112,4 +112,11 @@ std::vector<SeriesKey> SeriesRegistry::keys() const {
   return keys_;
 }
 
+std::vector<SeriesKey> SeriesRegistry::keys(SeriesId from, SeriesId to) const {
+  std::shared_lock lock(mu_);
+  const size_t end = std::min<size_t>(to, keys_.size());
+  if (from >= end) return {};
+  return std::vector<SeriesKey>(keys_.begin() + from, keys_.begin() + static_cast<ptrdiff_t>(end));
+}
+
 }  // namespace costgate::metrics

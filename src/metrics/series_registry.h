@@ -36,6 +36,8 @@ class SeriesRegistry {
 
   // Every key in id order (for checkpoints), and a registry rebuilt from such a list.
   std::vector<SeriesKey> keys() const;
+  // The keys of ids [from, to) (to <= size()), in id order.
+  std::vector<SeriesKey> keys(SeriesId from, SeriesId to) const;
 
  private:
   static std::string flatten(const SeriesKey& key);

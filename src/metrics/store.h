@@ -38,6 +38,7 @@
 #include "common/result.h"
 #include "common/thread_annotations.h"
 #include "metrics/agg.h"
+#include "metrics/minute_source.h"
 #include "metrics/segment_file.h"
 #include "metrics/series.h"
 #include "metrics/series_registry.h"
@@ -58,7 +59,7 @@ struct StoreOptions {
   std::set<std::string, std::less<>> sketch_metrics = {"InvocationLatency", "TimeToFirstToken"};
 };
 
-class Store final : public SeriesSource {
+class Store final : public SeriesSource, public MinuteSource {
  public:
   // Opens the store in options.dir (created when missing) from its last checkpoint, if any.
   static Result<std::unique_ptr<Store>> open(StoreOptions options, const Clock& clock);
@@ -108,6 +109,15 @@ class Store final : public SeriesSource {
   Result<Datapoints> fetch(std::string_view metric, const std::vector<Dimension>& filter,
                            TimePoint from, TimePoint to, std::chrono::seconds period,
                            const Statistic& stat) const override;
+  const MinuteSource* minuteSource() const override { return this; }
+
+  // metrics::MinuteSource (store_minutes.cc). readMinutes holds the view lock and every shard
+  // for the whole batch (as checkpoint() does), so a batch should be a few hundred reads.
+  SeriesId seriesCount() const override;
+  std::vector<SeriesId> matchIds(std::string_view metric,
+                                 const std::vector<Dimension>& filter) const override;
+  std::vector<SeriesKey> keysOf(SeriesId from, SeriesId to) const override;
+  Status readMinutes(std::span<const MinuteRead> reads) const override;
 
  private:
   static constexpr int kShardBits = 4;

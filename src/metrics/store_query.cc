@@ -15,22 +15,9 @@ constexpr int64_t kDay = 86400;
 constexpr int64_t kMaxPeriods = 1'000'000;
 
 double valueOf(const Statistic& stat, const Agg& a, const Sketch* sketch) {
-  switch (stat.kind) {
-    case Statistic::Kind::kSum:
-      return toDouble(a.sum);
-    case Statistic::Kind::kSampleCount:
-      return static_cast<double>(a.count);
-    case Statistic::Kind::kAverage:
-      return toDouble(a.sum / static_cast<Fixed>(a.count));
-    case Statistic::Kind::kMinimum:
-      return toDouble(a.min);
-    case Statistic::Kind::kMaximum:
-      return toDouble(a.max);
-    case Statistic::Kind::kPercentile:
-      // The sketch's answer, kept within the exact extremes.
-      return std::clamp(sketch->quantile(stat.percentile / 100), toDouble(a.min), toDouble(a.max));
-  }
-  return 0;
+  if (stat.kind == Statistic::Kind::kPercentile)  // the sketch's answer, within the exact extremes
+    return std::clamp(sketch->quantile(stat.percentile / 100), toDouble(a.min), toDouble(a.max));
+  return exactValue(stat.kind, a);
 }
 
 }  // namespace

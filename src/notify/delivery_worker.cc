@@ -67,12 +67,24 @@ void DeliveryWorker::attempt(const Delivery& d) {
   }
 }
 
+std::optional<int64_t> DeliveryWorker::pendingDeliveries() const {
+  const int64_t n = pending_.load();
+  return n < 0 ? std::nullopt : std::optional<int64_t>(n);
+}
+
 Result<size_t> DeliveryWorker::deliverDue() {
   size_t attempts = 0;
   for (;;) {
     auto due = outbox_->claimDue(clock_.now(), options_.lease, options_.batch);
     if (!due) return makeError(due.error());
-    if (due->empty()) return attempts;
+    if (due->empty()) {
+      // Counted only when this pass changed something (the count scans the outbox).
+      if (attempts > 0 || pending_.load() < 0) {
+        Result<OutboxCounts> counts = outbox_->counts();
+        pending_ = counts ? counts->pending : -1;
+      }
+      return attempts;
+    }
     for (const Delivery& d : *due) {
       attempt(d);
       ++attempts;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/clock.h"
@@ -63,6 +64,9 @@ class DeliveryWorker {
   void wake();
 
   DeliveryCounters counters() const;
+  // Pending deliveries in the outbox, counted after each deliverDue() that made an attempt (and
+  // after the first); nullopt before the first count or when counting failed.
+  std::optional<int64_t> pendingDeliveries() const;
   // Reads the outbox through the worker's own connection (not while the thread runs).
   OutboxStore& outbox() { return *outbox_; }
 
@@ -78,6 +82,7 @@ class DeliveryWorker {
   std::atomic<int64_t> delivered_{0};
   std::atomic<int64_t> retried_{0};
   std::atomic<int64_t> failed_{0};
+  std::atomic<int64_t> pending_{-1};  // -1: not counted
 
   std::mutex mu_;
   std::condition_variable cv_;

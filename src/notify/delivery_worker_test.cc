@@ -112,8 +112,11 @@ TEST_F(DeliveryWorkerTest, DeliversEachSubscriptionOnce) {
 TEST_F(DeliveryWorkerTest, FailingEmailBacksOffWithoutHoldingBackTheWebhook) {
   log_.failures[email_.key()] = {"SMTP: connection refused", "SMTP: connection refused"};
   const TimePoint t0 = clock_.now();
+  EXPECT_EQ(worker_->pendingDeliveries(), std::nullopt);  // not counted yet
   std::string id = enqueueAlarm();
   EXPECT_EQ(deliver(), 2u);
+  EXPECT_EQ(worker_->pendingDeliveries(), std::optional<int64_t>(1));  // the email, retrying
+  EXPECT_EQ(worker_->counters(), (DeliveryCounters{1, 1, 0}));
   EXPECT_EQ(deliveryTo(hook_).state, DeliveryState::kDelivered);
   Delivery e = deliveryTo(email_);
   EXPECT_EQ(e.state, DeliveryState::kPending);
@@ -132,6 +135,7 @@ TEST_F(DeliveryWorkerTest, FailingEmailBacksOffWithoutHoldingBackTheWebhook) {
   EXPECT_EQ(e.state, DeliveryState::kDelivered);
   EXPECT_EQ(e.attempts, 3);
   EXPECT_EQ(worker_->counters(), (DeliveryCounters{2, 2, 0}));
+  EXPECT_EQ(worker_->pendingDeliveries(), std::optional<int64_t>(0));
   // Every attempt carried the same notification id.
   EXPECT_EQ(log_.sends.size(), 4u);
   for (const auto& [sent_id, key] : log_.sends) EXPECT_EQ(sent_id, id);

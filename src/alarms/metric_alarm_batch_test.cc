@@ -1,0 +1,244 @@
+// MetricAlarmData's batch form (bind, readBatch) against its per-alarm form (datapoints), and
+// AlarmSet keeping each alarm's binding through edits.
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "alarms/alarm_set.h"
+#include "alarms/alarm_test_support.h"
+#include "alarms/metric_alarm_data.h"
+#include "alarms/seed_alarms.h"
+#include "common/money.h"
+#include "metrics/store.h"
+
+namespace costgate::alarms {
+namespace {
+
+using metrics::Datapoints;
+using metrics::Fixed;
+using metrics::SeriesKey;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::at;
+
+Fixed usd(const char* text) { return Money::parse(text)->raw(); }
+
+MetricAlarm statAlarm(std::string name, std::string metric, std::vector<metrics::Dimension> dims,
+                      const char* stat, seconds period, double threshold = 1) {
+  MetricAlarm a =
+      testing::thresholdAlarm(std::move(name), 1, 1, TreatMissingData::kMissing, period);
+  a.metric = MetricStat{std::move(metric), std::move(dims), *metrics::Statistic::parse(stat)};
+  a.threshold = threshold;
+  return a;
+}
+
+class MetricAlarmBatchTest : public ::testing::Test {
+ protected:
+  MetricAlarmBatchTest() : clock_(at("2026-11-27T05:20:00Z")) {
+    auto s = metrics::Store::open({}, clock_);
+    EXPECT_TRUE(s) << s.error();
+    store_ = std::move(*s);
+  }
+  void add(const std::string& metric, const std::string& profile, const char* iso, Fixed v,
+           const std::string& tenant = "acme") {
+    SeriesKey key{metric, {{"InferenceProfile", profile}, {"TenantID", tenant}}};
+    ASSERT_TRUE(store_->add(key, at(iso), v));
+  }
+  struct Read {
+    Datapoints points;
+    std::string error;
+  };
+  // Every alarm read in one readBatch, each with its own binding.
+  std::vector<Read> batch(MetricAlarmData& data, const std::vector<MetricAlarm>& alarms,
+                          TimePoint from, TimePoint to) {
+    std::vector<std::unique_ptr<AlarmData::Binding>> bindings;
+    for (const MetricAlarm& a : alarms) bindings.push_back(data.bind(a));
+    return batch(data, alarms, bindings, from, to);
+  }
+  std::vector<Read> batch(MetricAlarmData& data, const std::vector<MetricAlarm>& alarms,
+                          const std::vector<std::unique_ptr<AlarmData::Binding>>& bindings,
+                          TimePoint from, TimePoint to) {
+    std::vector<Read> out(alarms.size());
+    std::vector<AlarmData::BatchRead> reads;
+    for (size_t i = 0; i < alarms.size(); ++i)
+      reads.push_back({.alarm = &alarms[i],
+                       .binding = bindings[i].get(),
+                       .from = from,
+                       .to = to,
+                       .out = &out[i].points,
+                       .error = &out[i].error});
+    data.readBatch(reads);
+    return out;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<metrics::Store> store_;
+};
+
+TEST_F(MetricAlarmBatchTest, BatchReadsGiveExactlyWhatDatapointsGives) {
+  // Values whose double sums depend on the order of adding (0.1 + 0.2 + 0.7), in the sealed
+  // hour before 05:00 and in the head after it, two tenants for p1 and another profile.
+  const char* kTimes[] = {"2026-11-27T04:52:10Z", "2026-11-27T04:56:00Z", "2026-11-27T04:59:59Z",
+                          "2026-11-27T05:01:00Z", "2026-11-27T05:02:30Z", "2026-11-27T05:06:00Z",
+                          "2026-11-27T05:09:00Z", "2026-11-27T05:13:00Z"};
+  const char* kValues[] = {"0.1", "0.2", "0.7", "0.3", "1.1", "2.2", "0.01", "5"};
+  for (size_t i = 0; i < std::size(kTimes); ++i) {
+    add("InputTokensCost", "p1", kTimes[i], usd(kValues[i]));
+    add("InputTokensCost", "p1", kTimes[i], usd(kValues[(i + 3) % 8]), "other");
+    add("OutputTokensCost", "p1", kTimes[(i + 2) % 8], usd(kValues[i]));
+    add("InvocationLatency", "p1", kTimes[i], metrics::fixedFromInt(100 * (1 + int(i))));
+    add("InputTokensCost", "p2", kTimes[i], usd("1000"));
+  }
+  clock_.advance(minutes(1));  // 05:21: the hour 04:00 is sealed (10 minutes after it ended)
+  ASSERT_TRUE(store_->maintain());
+  ASSERT_EQ(store_->stats().memory_segments, 1u);
+
+  std::vector<MetricAlarm> alarms;
+  const std::vector<metrics::Dimension> p1{{"InferenceProfile", "p1"}};
+  for (const char* stat : {"Sum", "SampleCount", "Average", "Minimum", "Maximum"})
+    for (seconds period : {seconds(60), seconds(300), seconds(600)})
+      alarms.push_back(statAlarm(fmt::format("{}-{}", stat, period.count()), "InputTokensCost", p1,
+                                 stat, period));
+  alarms.push_back(statAlarm("all-tenants", "InputTokensCost", {}, "Sum", seconds(300)));
+  alarms.push_back(
+      statAlarm("nobody", "InputTokensCost", {{"InferenceProfile", "p9"}}, "Sum", seconds(300)));
+  alarms.push_back(statAlarm("p99", "InvocationLatency", p1, "p99", seconds(300)));
+  alarms.push_back(seedAlarms("p1", {}, "Alarms")[0]);
+  MetricAlarm general = seedAlarms("p1", {}, "Alarms")[0];
+  std::get<MetricMath>(general.metric).queries[2].expression = "SUM([FILL(m1, 0), FILL(m2, 0)])";
+  alarms.push_back(general);
+  MetricAlarm ratio = seedAlarms("p1", {}, "Alarms")[0];
+  std::get<MetricMath>(ratio.metric).queries[2].expression = "m1 / (m2 - m2)";  // all missing
+  alarms.push_back(ratio);
+
+  MetricAlarmData per_alarm(*store_);
+  MetricAlarmData batched(*store_);
+  int compared = 0, with_points = 0, errors = 0;
+  for (const char* from : {"2026-11-27T04:51:00Z", "2026-11-27T04:55:00Z", "2026-11-27T05:00:00Z",
+                           "2026-11-27T05:03:00Z"}) {
+    const TimePoint f = at(from);
+    for (int periods : {1, 3}) {
+      std::vector<Read> got;
+      // The windows are as long as the longest period; each alarm reads whole periods of its own.
+      for (const MetricAlarm& a : alarms) {
+        const TimePoint to = f + a.period * periods;
+        got = batch(batched, {a}, f, to);
+        auto want = per_alarm.datapoints(a, f, to);
+        if (want) {
+          EXPECT_EQ(got[0].error, "") << a.name << " " << from;
+          EXPECT_EQ(got[0].points, *want) << a.name << " " << from;
+          with_points += want->empty() ? 0 : 1;
+        } else {
+          EXPECT_EQ(got[0].error, want.error()) << a.name << " " << from;
+          ++errors;
+        }
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 4 * 2 * 21);
+  EXPECT_EQ(with_points, 123);
+  EXPECT_EQ(errors, 4);  // p99 over 300 s windows starting 04:51 and 05:03, ×2 range lengths
+  // The same alarms read together in one batch give the same.
+  for (const char* from : {"2026-11-27T04:55:00Z", "2026-11-27T05:03:00Z"}) {
+    const TimePoint f = at(from);
+    std::vector<Read> together = batch(batched, alarms, f, f + minutes(30));
+    for (size_t i = 0; i < alarms.size(); ++i) {
+      auto want = per_alarm.datapoints(alarms[i], f, f + minutes(30));
+      EXPECT_EQ(together[i].points, want ? *want : Datapoints{}) << alarms[i].name;
+      EXPECT_EQ(together[i].error, want ? "" : want.error()) << alarms[i].name;
+    }
+  }
+}
+
+TEST_F(MetricAlarmBatchTest, ANewMatchingSeriesIsFoundWithoutMatchingAgain) {
+  add("InputTokens", "p1", "2026-11-27T05:18:00Z", metrics::fixedFromInt(10));
+  const std::vector<MetricAlarm> alarms{
+      statAlarm("p1", "InputTokens", {{"InferenceProfile", "p1"}}, "Sum", seconds(60)),
+      statAlarm("any", "InputTokens", {}, "Sum", seconds(60))};
+  MetricAlarmData data(*store_);
+  std::vector<std::unique_ptr<AlarmData::Binding>> bindings;
+  for (const MetricAlarm& a : alarms) bindings.push_back(data.bind(a));
+  EXPECT_EQ(data.fullMatches(), 2u);
+  const TimePoint from = at("2026-11-27T05:17:00Z"), to = at("2026-11-27T05:20:00Z");
+  std::vector<Read> got = batch(data, alarms, bindings, from, to);
+  EXPECT_EQ(got[0].points, (Datapoints{{at("2026-11-27T05:18:00Z"), 10}}));
+  EXPECT_EQ(got[1].points, (Datapoints{{at("2026-11-27T05:18:00Z"), 10}}));
+  // New series: p1 under another tenant (matches both), p2 (only "any"), another metric.
+  add("InputTokens", "p1", "2026-11-27T05:18:30Z", metrics::fixedFromInt(5), "other");
+  add("InputTokens", "p2", "2026-11-27T05:19:00Z", metrics::fixedFromInt(7));
+  add("OutputTokens", "p1", "2026-11-27T05:18:00Z", metrics::fixedFromInt(1000));
+  got = batch(data, alarms, bindings, from, to);
+  EXPECT_EQ(got[0].points, (Datapoints{{at("2026-11-27T05:18:00Z"), 15}}));
+  EXPECT_EQ(got[1].points,
+            (Datapoints{{at("2026-11-27T05:18:00Z"), 15}, {at("2026-11-27T05:19:00Z"), 7}}));
+  EXPECT_EQ(data.fullMatches(), 2u);  // found among the series added since, not by matching again
+  // Read again: nothing counted twice.
+  got = batch(data, alarms, bindings, from, to);
+  EXPECT_EQ(got[0].points, (Datapoints{{at("2026-11-27T05:18:00Z"), 15}}));
+  EXPECT_EQ(data.fullMatches(), 2u);
+}
+
+TEST_F(MetricAlarmBatchTest, PercentilesStillErrorThroughTheTick) {
+  add("InvocationLatency", "p1", "2026-11-27T05:16:00Z", metrics::fixedFromInt(100));
+  AlarmSet set;
+  ASSERT_TRUE(set.put(
+      statAlarm("latency", "InvocationLatency", {{"InferenceProfile", "p1"}}, "p90", seconds(300)),
+      clock_.now()));
+  ASSERT_TRUE(set.put(statAlarm("latency-1m", "InvocationLatency", {{"InferenceProfile", "p1"}},
+                                "p90", seconds(60), 50),
+                      clock_.now()));
+  MetricAlarmData data(*store_);
+  TickResult r = set.tick(data, at("2026-11-27T05:21:05Z"));  // 5-minute windows from 05:06
+  EXPECT_EQ(r.evaluated, 2u);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0],
+            "alarm \"latency\": p90 cannot be computed for 300 s windows that do not start at a "
+            "multiple of 300 s (percentiles are not re-bucketed from minutes); use a 60 s period");
+  EXPECT_EQ(alarmStatus(*set.find("latency")).state, AlarmState::kInsufficientData);
+  EXPECT_EQ(alarmStatus(*set.find("latency-1m")).state, AlarmState::kInsufficientData);
+  r = set.tick(data, at("2026-11-27T05:17:05Z"));  // the 05:16 minute: p90 of one 100
+  EXPECT_EQ(alarmStatus(*set.find("latency-1m")).state, AlarmState::kAlarm);
+}
+
+TEST_F(MetricAlarmBatchTest, AlarmSetKeepsEachAlarmsBindingThroughEdits) {
+  for (const char* p : {"p1", "p2", "p3"})
+    add("InputTokens", p, "2026-11-27T05:19:00Z", metrics::fixedFromInt(p[1] == '2' ? 1 : 9));
+  AlarmSet set;
+  for (const char* p : {"p1", "p2", "p3"})
+    ASSERT_TRUE(set.put(statAlarm(fmt::format("a-{}", p), "InputTokens", {{"InferenceProfile", p}},
+                                  "Sum", seconds(60), 5),
+                        clock_.now()));
+  MetricAlarmData data(*store_);
+  auto state = [&](const char* name) { return alarmStatus(*set.find(name)).state; };
+  set.tick(data, at("2026-11-27T05:20:05Z"));
+  EXPECT_EQ(state("a-p1"), AlarmState::kAlarm);
+  EXPECT_EQ(state("a-p2"), AlarmState::kOk);
+  EXPECT_EQ(state("a-p3"), AlarmState::kAlarm);
+  // a-p3 moves into a-p1's place; a-p2 now watches p1's other metric.
+  ASSERT_TRUE(set.remove("a-p1", clock_.now()));
+  ASSERT_TRUE(set.put(
+      statAlarm("a-p2", "OutputTokens", {{"InferenceProfile", "p1"}}, "Sum", seconds(60), 5),
+      clock_.now()));
+  add("InputTokens", "p1", "2026-11-27T05:20:00Z", metrics::fixedFromInt(9));
+  add("InputTokens", "p2", "2026-11-27T05:20:00Z", metrics::fixedFromInt(9));
+  add("InputTokens", "p3", "2026-11-27T05:20:00Z", metrics::fixedFromInt(1));
+  add("OutputTokens", "p1", "2026-11-27T05:20:00Z", metrics::fixedFromInt(6));
+  TickResult r = set.tick(data, at("2026-11-27T05:21:05Z"));
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(state("a-p2"), AlarmState::kAlarm);  // p1's OutputTokens 6, not p2's InputTokens
+  EXPECT_EQ(state("a-p3"), AlarmState::kOk);     // p3's 1, not p1's 9
+  // Another AlarmData (another store) binds afresh.
+  FakeClock clock2(at("2026-11-27T05:20:00Z"));
+  auto other = metrics::Store::open({}, clock2);
+  ASSERT_TRUE(other);
+  ASSERT_TRUE((*other)->add(SeriesKey{"InputTokens", {{"InferenceProfile", "p3"}}},
+                            at("2026-11-27T05:21:00Z"), metrics::fixedFromInt(50)));
+  MetricAlarmData data2(**other);
+  set.tick(data2, at("2026-11-27T05:22:05Z"));
+  EXPECT_EQ(state("a-p3"), AlarmState::kAlarm);
+  EXPECT_EQ(state("a-p2"), AlarmState::kInsufficientData);
+}
+
+}  // namespace
+}  // namespace costgate::alarms
