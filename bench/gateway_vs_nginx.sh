@@ -23,6 +23,8 @@
 #   BENCH_WRK_THREADS   wrk threads (default 2)
 #   BENCH_ROUNDS        repeat the whole set N times; the table shows medians (default 1)
 #   BENCH_KEEP=1        keep the work directory (configs, logs, the ledger) afterwards
+#   BENCH_LEDGER_COMMITS  config server.ledger_commits for costgate: writer_thread (the
+#                       default) or request_threads
 #   BENCH_WORK_DIR      where the work directory (and so costgate's ledger) goes (default /tmp;
 #                       /dev/shm takes the disk, and so the ledger's checkpoint fsyncs, out of the
 #                       measurement: for diagnosis, not for the figures)

@@ -28,7 +28,7 @@ bench_costgate_setup() {
   mkdir -p "$cg_dir"
   cp "$root/examples/config.json" "$root/examples/models.json" "$cg_dir/"
   python3 - "$cg_dir/config.json" "$mode" "$upstream_port" <<'EOF'
-import json, sys
+import json, os, sys
 path, mode, port = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(path) as f:
     cfg = json.load(f)
@@ -42,6 +42,9 @@ else:
     cfg.pop("upstreams", None)
     for p in cfg["profiles"]:
         p.pop("provider", None)
+commits = os.environ.get("BENCH_LEDGER_COMMITS")
+if commits:
+    cfg.setdefault("server", {})["ledger_commits"] = commits
 with open(path, "w") as f:
     json.dump(cfg, f, indent=4)
 EOF
