@@ -256,31 +256,30 @@ void renderHistogram(PrometheusText& t, const std::string& name, std::string_vie
 namespace {
 
 void renderAlarms(PrometheusText& t, const AlarmFigures& a) {
-  t.family("costgate_alarm_ticks_total", "counter",
-           "Alarm evaluation ticks (one a minute) since the process started.");
-  t.sample("costgate_alarm_ticks_total", {}, a.ticks);
-  t.family("costgate_alarm_evaluation_errors_total", "counter",
-           "Alarm evaluations whose data could not be read (one per alarm per tick; the log "
-           "names them).");
-  t.sample("costgate_alarm_evaluation_errors_total", {}, a.evaluation_errors);
-  t.family("costgate_alarm_tick_duration_seconds", "gauge",
-           "Wall time of the last alarm tick: every alarm evaluated and its transitions saved.");
-  t.sample("costgate_alarm_tick_duration_seconds", {}, exactDecimal(a.last_tick_us, 6));
+  t.single("costgate_alarm_ticks_total", "counter",
+           "Alarm evaluation ticks (one a minute) since the process started.", a.ticks);
+  t.single("costgate_alarm_evaluation_errors_total", "counter",
+           "Alarm evaluations whose data could not be read (one per alarm per tick; the log names "
+           "them).",
+           a.evaluation_errors);
+  t.single("costgate_alarm_tick_duration_seconds", "gauge",
+           "Wall time of the last alarm tick: every alarm evaluated and its transitions saved.",
+           exactDecimal(a.last_tick_us, 6));
   t.family("costgate_alarms", "gauge", "Alarms by state.");
   t.sample("costgate_alarms", {{"state", "OK"}}, a.ok);
   t.sample("costgate_alarms", {{"state", "ALARM"}}, a.alarm);
   t.sample("costgate_alarms", {{"state", "INSUFFICIENT_DATA"}}, a.insufficient_data);
-  t.family("costgate_notifications_sent_total", "counter",
-           "Notification deliveries their endpoint accepted since the process started.");
-  t.sample("costgate_notifications_sent_total", {}, a.notifications_sent);
-  t.family("costgate_notification_delivery_failures_total", "counter",
+  t.single("costgate_notifications_sent_total", "counter",
+           "Notification deliveries their endpoint accepted since the process started.",
+           a.notifications_sent);
+  t.single("costgate_notification_delivery_failures_total", "counter",
            "Failed notification delivery attempts (retried later or given up) since the process "
-           "started.");
-  t.sample("costgate_notification_delivery_failures_total", {}, a.delivery_failures);
+           "started.",
+           a.delivery_failures);
   if (a.outbox_pending) {
-    t.family("costgate_notification_outbox_pending", "gauge",
-             "Notification deliveries waiting in the outbox (as last counted by the sender).");
-    t.sample("costgate_notification_outbox_pending", {}, *a.outbox_pending);
+    t.single("costgate_notification_outbox_pending", "gauge",
+             "Notification deliveries waiting in the outbox (as last counted by the sender).",
+             *a.outbox_pending);
   }
 }
 
@@ -387,20 +386,19 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger, const Proces
                   "Time from a streamed call's arrival to its first output token, in seconds.",
                   rows, base, &Counts::first_token);
 
-  t.family("costgate_ledger_records_committed_total", "counter",
-           "Usage records committed to the ledger since the process started.");
-  t.sample("costgate_ledger_records_committed_total", {}, ledger.committed_records);
-  t.family("costgate_ledger_commits_total", "counter",
-           "Ledger transactions (group commits) since the process started.");
-  t.sample("costgate_ledger_commits_total", {}, ledger.commits);
-  t.family("costgate_ledger_records_failed_total", "counter",
-           "Usage records whose ledger commit failed (the calls were answered; the log names "
-           "them).");
-  t.sample("costgate_ledger_records_failed_total", {}, ledger.failed_records);
+  t.single("costgate_ledger_records_committed_total", "counter",
+           "Usage records committed to the ledger since the process started.",
+           ledger.committed_records);
+  t.single("costgate_ledger_commits_total", "counter",
+           "Ledger transactions (group commits) since the process started.", ledger.commits);
+  t.single(
+      "costgate_ledger_records_failed_total", "counter",
+      "Usage records whose ledger commit failed (the calls were answered; the log names them).",
+      ledger.failed_records);
 
-  t.family("costgate_prometheus_series", "gauge",
-           "Label sets (profile and tag values) this exposition holds.");
-  t.sample("costgate_prometheus_series", {}, static_cast<int64_t>(series));
+  t.single("costgate_prometheus_series", "gauge",
+           "Label sets (profile and tag values) this exposition holds.",
+           static_cast<int64_t>(series));
   t.family("costgate_prometheus_dropped_records_total", "counter",
            "Records not counted here because the series cap was reached (the ledger has them).");
   t.sample("costgate_prometheus_dropped_records_total", {},
@@ -414,9 +412,9 @@ std::string PrometheusCounters::render(const LedgerFigures& ledger, const Proces
     t.sample(name, {}, *value);
   };
   if (process.start_time_ms) {
-    t.family("process_start_time_seconds", "gauge",
-             "Start time of the process since the Unix epoch, in seconds.");
-    t.sample("process_start_time_seconds", {}, exactDecimal(*process.start_time_ms, 3));
+    t.single("process_start_time_seconds", "gauge",
+             "Start time of the process since the Unix epoch, in seconds.",
+             exactDecimal(*process.start_time_ms, 3));
   }
   gauge("process_resident_memory_bytes", "Resident memory size in bytes.", process.resident_bytes);
   gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", process.virtual_bytes);

@@ -102,4 +102,16 @@ std::string exactDecimal(int64_t units, int digits) {
   return Money::fromRaw(static_cast<Money::Raw>(units) * scale).toString();
 }
 
+void PrometheusText::single(std::string_view name, std::string_view type, std::string_view help,
+                            std::string_view value) {
+  family(name, type, help);
+  sample(name, Labels{}, value);
+}
+
+void PrometheusText::single(std::string_view name, std::string_view type, std::string_view help,
+                            int64_t value) {
+  family(name, type, help);
+  sample(name, Labels{}, value);
+}
+
 }  // namespace costgate::metrics

@@ -38,6 +38,10 @@ class PrometheusText {
   // an empty label and an absent one alike.
   void sample(std::string_view name, const Labels& labels, std::string_view value);
   void sample(std::string_view name, const Labels& labels, int64_t value);
+  // A family of one sample without labels: family() then sample().
+  void single(std::string_view name, std::string_view type, std::string_view help,
+              std::string_view value);
+  void single(std::string_view name, std::string_view type, std::string_view help, int64_t value);
   // The same with the labels already written by labelText() (a series' labels, written once
   // for its many samples), and one more label when `extra.name` is not empty.
   void sample(std::string_view name, std::string_view label_text, Label extra,
