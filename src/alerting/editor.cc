@@ -56,11 +56,11 @@ Status AlarmEditor::edit(const std::function<Result<TickResult>(AlarmSet&)>& fn)
   return st;
 }
 
-Result<Alarm> AlarmEditor::put(Alarm alarm) {
-  const std::string name = alarms::alarmName(alarm);
+Result<Alarm> AlarmEditor::editOne(
+    std::string_view name, const std::function<Result<alarms::HistoryItem>(AlarmSet&)>& change) {
   std::optional<Alarm> out;
   Status st = edit([&](AlarmSet& set) -> Result<TickResult> {
-    Result<alarms::HistoryItem> h = set.put(std::move(alarm), clock_.now());
+    Result<alarms::HistoryItem> h = change(set);
     if (!h) return makeError(h.error());
     out = *set.find(name);
     if (Status saved = journal_.db().alarms().putAlarm(*out); !saved)
@@ -71,6 +71,11 @@ Result<Alarm> AlarmEditor::put(Alarm alarm) {
   });
   if (!st) return makeError(st.error());
   return std::move(*out);
+}
+
+Result<Alarm> AlarmEditor::put(Alarm alarm) {
+  const std::string name = alarms::alarmName(alarm);
+  return editOne(name, [&](AlarmSet& set) { return set.put(std::move(alarm), clock_.now()); });
 }
 
 Result<std::vector<PutOutcome>> AlarmEditor::putMany(std::vector<Alarm> list) {
@@ -144,19 +149,8 @@ Result<Alarm> AlarmEditor::setState(std::string_view name, alarms::AlarmState st
 }
 
 Result<Alarm> AlarmEditor::setActionsEnabled(std::string_view name, bool enabled) {
-  std::optional<Alarm> out;
-  Status st = edit([&](AlarmSet& set) -> Result<TickResult> {
-    Result<alarms::HistoryItem> h = set.setActionsEnabled(name, enabled, clock_.now());
-    if (!h) return makeError(h.error());
-    out = *set.find(name);
-    if (Status saved = journal_.db().alarms().putAlarm(*out); !saved)
-      return makeError(saved.error());
-    TickResult r;
-    r.history.push_back(std::move(*h));
-    return r;
-  });
-  if (!st) return makeError(st.error());
-  return std::move(*out);
+  return editOne(name,
+                 [&](AlarmSet& set) { return set.setActionsEnabled(name, enabled, clock_.now()); });
 }
 
 }  // namespace costgate::alerting

@@ -46,6 +46,11 @@ class AlarmEditor {
  private:
   // Runs `edit` over the loaded set in one transaction; saves what it returns.
   Status edit(const std::function<Result<alarms::TickResult>(alarms::AlarmSet&)>& fn);
+  // An edit of the alarm `name` that yields one history item: saves the alarm as changed in the
+  // same transaction and returns it.
+  Result<alarms::Alarm> editOne(
+      std::string_view name,
+      const std::function<Result<alarms::HistoryItem>(alarms::AlarmSet&)>& change);
 
   AlarmJournal& journal_;
   const Clock& clock_;

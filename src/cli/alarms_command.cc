@@ -42,6 +42,17 @@ std::string watches(const alarms::Alarm& a) {
                      m->period.count());
 }
 
+// --state's value into `state`; prints why not and returns false when it names no state.
+bool parseStateOrReport(const std::string& text, std::optional<alarms::AlarmState>& state) {
+  auto s = alarms::parseState(text);
+  if (!s) {
+    printError("--state: " + s.error());
+    return false;
+  }
+  state = *s;
+  return true;
+}
+
 // Opens the store's alarm tables; prints why not and sets `code` on failure.
 std::unique_ptr<store::AlarmDatabase> openAlarms(const config::Config& c, int& code) {
   auto db = store::AlarmDatabase::open(c.store_path);
@@ -75,14 +86,7 @@ int runList(const AlarmsOptions& o) {
   auto cfg = loadConfigOrReport(o.config_path, code);
   if (!cfg) return code;
   std::optional<alarms::AlarmState> state;
-  if (!o.state.empty()) {
-    auto s = alarms::parseState(o.state);
-    if (!s) {
-      printError("--state: " + s.error());
-      return kExitBadInput;
-    }
-    state = *s;
-  }
+  if (!o.state.empty() && !parseStateOrReport(o.state, state)) return kExitBadInput;
   auto db = openAlarms(*cfg, code);
   if (!db) return code;
   auto all = db->alarms().listAlarms();
@@ -192,14 +196,7 @@ int runEdit(const AlarmsOptions& o, std::string_view what) {
   auto cfg = loadConfigOrReport(o.config_path, code);
   if (!cfg) return code;
   std::optional<alarms::AlarmState> state;
-  if (what == "set-state") {
-    auto s = alarms::parseState(o.state);
-    if (!s) {
-      printError("--state: " + s.error());
-      return kExitBadInput;
-    }
-    state = *s;
-  }
+  if (what == "set-state" && !parseStateOrReport(o.state, state)) return kExitBadInput;
   auto db = openAlarms(*cfg, code);
   if (!db) return code;
   if (!getAlarmOrReport(*db, o.name, code)) return code;
