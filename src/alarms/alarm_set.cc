@@ -117,7 +117,7 @@ Result<HistoryItem> AlarmSet::put(Alarm alarm, TimePoint now) {
     return makeError(st.error());
   }
   const size_t at = index_.at(name);
-  bindings_[at].reset();  // the definition changed
+  bindings_[at] = {};  // the definition changed
   const Alarm& stored = alarms_[at];
   return configurationItem(stored, now,
                            fmt::format("Alarm \"{}\" {}", name, created ? "created" : "updated"));
@@ -183,52 +183,104 @@ Result<TickResult> AlarmSet::setState(std::string_view name, AlarmState state, s
   return out;
 }
 
+// A metric alarm is read over its whole evaluation range (N + extra periods) only when its N
+// newest periods cannot decide alone. When all N are present they are the N most recent real
+// datapoints, which decide whatever the older periods hold (judge()); so an alarm whose
+// periods stand alone (Binding::periodsStandAlone) is read over those N only, and again over
+// the whole range when one of them is missing (then the next ticks read it whole until its N
+// newest are all present again) or when it changes state (the explanation lists the range).
 TickResult AlarmSet::tick(AlarmData& data, TimePoint now) {
   TickResult out;
   if (data.instance() != bound_instance_) {
-    for (auto& b : bindings_) b.reset();
+    for (Bound& b : bindings_) b = {};
     bound_instance_ = data.instance();
   }
   if (points_.size() < kBatch) {
     points_.resize(kBatch);
     read_errors_.resize(kBatch);
   }
-  // What evaluateMetricAlarm does for each alarm, with the reads of kBatch alarms at a time.
-  auto flush = [&] {
-    data.readBatch(batch_);
-    for (size_t k = 0; k < batch_.size(); ++k) {
-      Alarm& a = alarms_[batch_alarms_[k]];
-      const MetricAlarm& m = std::get<MetricAlarm>(a);
-      ++out.evaluated;
-      if (!read_errors_[k].empty()) {
-        out.errors.push_back(fmt::format("alarm \"{}\": {}", m.name, read_errors_[k]));
-        continue;
-      }
-      std::optional<Transition> t = decide(m, ranges_[k], points_[k], now);
-      if (t) applyTransition(a, *t, out);
-    }
-    batch_.clear();
-    ranges_.clear();
-    batch_alarms_.clear();
-  };
   for (size_t i = 0; i < alarms_.size(); ++i) {
     const auto* m = std::get_if<MetricAlarm>(&alarms_[i]);
     if (m == nullptr) continue;
-    if (!bindings_[i]) bindings_[i] = data.bind(*m);
+    Bound& b = bindings_[i];
+    if (!b.binding) b.binding = data.bind(*m);
     const size_t k = batch_.size();
-    ranges_.push_back(evaluationRange(*m, now, options_));
+    full_.push_back(evaluationRange(*m, now, options_));
+    EvaluationRange range = full_.back();
+    if (b.read_short && b.binding != nullptr && b.binding->periodsStandAlone() &&
+        range.periods > m->evaluation_periods) {
+      range.periods = m->evaluation_periods;
+      range.from = range.to - std::chrono::milliseconds(m->period) * range.periods;
+    }
+    ranges_.push_back(range);
     batch_alarms_.push_back(i);
     batch_.push_back({.alarm = m,
-                      .binding = bindings_[i].get(),
-                      .from = ranges_[k].from,
-                      .to = ranges_[k].to,
+                      .binding = b.binding.get(),
+                      .from = range.from,
+                      .to = range.to,
                       .out = &points_[k],
                       .error = &read_errors_[k]});
-    if (batch_.size() == kBatch) flush();
+    if (batch_.size() == kBatch) finishBatch(data, now, out);
   }
-  if (!batch_.empty()) flush();
+  if (!batch_.empty()) finishBatch(data, now, out);
   evaluateComposites(now, out);
   return out;
+}
+
+void AlarmSet::finishBatch(AlarmData& data, TimePoint now, TickResult& out) {
+  data.readBatch(batch_);
+  redo_.clear();
+  for (size_t k = 0; k < batch_.size(); ++k) {
+    Alarm& a = alarms_[batch_alarms_[k]];
+    const MetricAlarm& m = std::get<MetricAlarm>(a);
+    Bound& b = bindings_[batch_alarms_[k]];
+    const bool whole = ranges_[k].periods == full_[k].periods;
+    if (!whole) {
+      if (read_errors_[k].empty()) {
+        const Verdict v = judge(m, ranges_[k], points_[k]);
+        if (v.real >= m.evaluation_periods) {
+          if (!v.state || *v.state == m.status.state) {
+            ++out.evaluated;
+            continue;
+          }
+        } else {
+          b.read_short = false;
+        }
+      }
+      redo_.push_back(k);  // evaluated (and counted) over the whole range below
+      continue;
+    }
+    ++out.evaluated;
+    if (!read_errors_[k].empty()) {
+      out.errors.push_back(fmt::format("alarm \"{}\": {}", m.name, read_errors_[k]));
+      continue;
+    }
+    if (!b.read_short && b.binding != nullptr && b.binding->periodsStandAlone()) {
+      EvaluationRange newest = full_[k];
+      newest.periods = m.evaluation_periods;
+      newest.from = newest.to - std::chrono::milliseconds(m.period) * newest.periods;
+      b.read_short = judge(m, newest, points_[k]).real >= m.evaluation_periods;
+    }
+    std::optional<Transition> t = decide(m, full_[k], points_[k], now);
+    if (t) applyTransition(a, *t, out);
+  }
+  // The reads to make again, moved to the front (redo_ ascends, so nothing unread is overwritten).
+  for (size_t j = 0; j < redo_.size(); ++j) {
+    const size_t k = redo_[j];
+    batch_[j] = batch_[k];
+    batch_[j].from = full_[k].from;
+    batch_[j].to = full_[k].to;
+    batch_[j].out = &points_[j];
+    batch_[j].error = &read_errors_[j];
+    ranges_[j] = full_[k];
+    full_[j] = full_[k];
+    batch_alarms_[j] = batch_alarms_[k];
+  }
+  batch_.resize(redo_.size());
+  ranges_.resize(redo_.size());
+  full_.resize(redo_.size());
+  batch_alarms_.resize(redo_.size());
+  if (!batch_.empty()) finishBatch(data, now, out);
 }
 
 void AlarmSet::evaluateComposites(TimePoint now, TickResult& out) {

@@ -85,6 +85,9 @@ class AlarmSet {
   Status rebuild();  // index_, composites_ (dependencies first) from alarms_
   void applyTransition(Alarm& alarm, const Transition& t, TickResult& out) const;
   void evaluateComposites(TimePoint now, TickResult& out);
+  // tick()'s end of a batch: the reads made, transitions decided, short reads made again whole
+  // where their N periods cannot decide alone.
+  void finishBatch(AlarmData& data, TimePoint now, TickResult& out);
 
   EvaluationOptions options_;
   std::vector<Alarm> alarms_;
@@ -92,12 +95,19 @@ class AlarmSet {
   std::vector<CompositeSlot> composites_;
   std::vector<AlarmState> scratch_;
   // Parallel to alarms_: what the AlarmData of bound_instance_ keeps per metric alarm (null
-  // until the alarm's first tick, and again once it changes).
-  std::vector<std::unique_ptr<AlarmData::Binding>> bindings_;
+  // until the alarm's first tick, and again once it changes), and whether the next tick reads
+  // only the N evaluated periods (see tick()).
+  struct Bound {
+    std::unique_ptr<AlarmData::Binding> binding;
+    bool read_short = true;
+  };
+  std::vector<Bound> bindings_;
   uint64_t bound_instance_ = 0;
   // Scratch of tick(), kept between ticks so a steady tick allocates nothing.
   std::vector<AlarmData::BatchRead> batch_;
-  std::vector<EvaluationRange> ranges_;
+  std::vector<EvaluationRange> ranges_;  // what each read covers
+  std::vector<EvaluationRange> full_;    // each read's whole evaluation range
+  std::vector<size_t> redo_;             // reads to make again over the whole range
   std::vector<size_t> batch_alarms_;  // alarms_ index of each read
   std::vector<metrics::Datapoints> points_;
   std::vector<std::string> read_errors_;

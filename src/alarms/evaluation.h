@@ -58,6 +58,11 @@ class AlarmData {
   class Binding {
    public:
     virtual ~Binding() = default;
+    // True when each period's datapoint depends only on the data of that period and of earlier
+    // periods inside the range (MetricStats; + - * / and FILL over them), so a datapoint present
+    // over a shorter range ending at the same `to` has the value it has over the longer one.
+    // AlarmSet::tick then reads only the N evaluated periods while they are all present.
+    virtual bool periodsStandAlone() const { return false; }
   };
   // nullptr when this object keeps nothing per alarm.
   virtual std::unique_ptr<Binding> bind(const MetricAlarm& alarm);

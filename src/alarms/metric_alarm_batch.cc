@@ -104,6 +104,9 @@ struct MetricAlarmData::Bound final : AlarmData::Binding {
   std::vector<Query> queries;  // the tick reads these, not the alarm's definition
   std::vector<SeriesId> ids;   // query q's: [q ? queries[q - 1].end : 0, queries[q].end)
   uint32_t begin(size_t q) const { return q == 0 ? 0 : queries[q - 1].end; }
+  // MetricStats are read per period; the fast path's ops combine a period with itself, and FILL
+  // with earlier periods of the range only. SEARCH, SUM and the like go through evaluateQuery.
+  bool periodsStandAlone() const override { return plan == nullptr || plan->fast; }
 };
 
 std::unique_ptr<AlarmData::Binding> MetricAlarmData::bind(const MetricAlarm& alarm) {
@@ -221,10 +224,12 @@ void MetricAlarmData::readBatch(std::span<const BatchRead> reads) {
     for (size_t q = 0; q < b.queries.size(); ++q) {
       if (b.queries[q].kind < 0) continue;
       const uint32_t begin = b.begin(q);
+      const auto kind = static_cast<Statistic::Kind>(b.queries[q].kind);
       minute_reads_.push_back(
           {.ids = std::span<const SeriesId>(b.ids.data() + begin, b.queries[q].end - begin),
            .first_s = metrics::secondsOf(r.from),
-           .out = std::span<Agg>(minutes_.data() + read_offsets_[k] + q * n, n)});
+           .out = std::span<Agg>(minutes_.data() + read_offsets_[k] + q * n, n),
+           .extremes = kind == Statistic::Kind::kMinimum || kind == Statistic::Kind::kMaximum});
     }
   }
   const Status read = minutes->readMinutes(minute_reads_);

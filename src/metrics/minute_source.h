@@ -29,6 +29,9 @@ struct MinuteRead {
   std::span<const SeriesId> ids;
   int64_t first_s = 0;
   std::span<Agg> out;
+  // False when the reader needs only each bucket's sum and count (Sum, SampleCount, Average):
+  // the buckets' min and max may then be left as they were.
+  bool extremes = true;
 };
 
 // A bucket's value for every statistic but percentiles, exactly as SeriesSource::fetch gives it

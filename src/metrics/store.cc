@@ -44,6 +44,37 @@ void Store::add(SeriesId id, TimePoint t, Fixed value) {
     growShard(shard, id);
   HeadSeries& hs = shard.series[local];
   hs.data.add(minute, value, hs.sketch);
+  hs.addRecent(minute / 60, value);
+}
+
+void Store::HeadSeries::addRecent(int64_t minute, Fixed value) {
+  if (recent_last == kNoRecent || minute > recent_last) {
+    // The minutes between the last and this one had no points: their slots start empty.
+    const int64_t first = recent_last == kNoRecent || minute - recent_last >= kRecent
+                              ? minute - kRecent + 1
+                              : recent_last + 1;
+    for (int64_t m = first; m <= minute; ++m) recent[recentSlot(m)] = {};
+    recent_last = minute;
+  } else if (minute <= recent_last - kRecent) {
+    return;  // older than the slots: readMinutes reads such minutes from the cells
+  }
+  RecentMinute& slot = recent[recentSlot(minute)];
+  slot.sum += value;
+  ++slot.count;
+}
+
+void Store::HeadSeries::rebuildRecent() {
+  recent_last = kNoRecent;
+  recent = {};
+  if (data.cells.empty()) return;
+  recent_last = data.cells.back().t / 60;  // cells are whole minutes, each once, ascending
+  for (auto it = data.cells.rbegin(); it != data.cells.rend(); ++it) {
+    const int64_t minute = floorTo(it->t, 60) / 60;
+    if (minute <= recent_last - kRecent) break;
+    RecentMinute& slot = recent[recentSlot(minute)];
+    slot.sum = it->agg.sum;
+    slot.count = it->agg.count;
+  }
 }
 
 bool Store::add(const SeriesKey& key, TimePoint t, Fixed value) {

@@ -27,6 +27,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -122,11 +123,36 @@ class Store final : public SeriesSource, public MinuteSource {
  private:
   static constexpr int kShardBits = 4;
   static constexpr size_t kShards = size_t{1} << kShardBits;
-  struct HeadSeries {
+  // A series' sum and count for each of its last kRecent minutes (slot: minute mod kRecent),
+  // kept beside its cells so that readMinutes serves the alarms' short reads (Sum, SampleCount,
+  // Average over the newest minutes) from one dense 256-byte object per series, without the
+  // pointer chase to the cells. It holds every point added for the minutes (last − kRecent,
+  // last] and knows the minutes after `last` are empty; only minutes at or after sealed_until_
+  // are read from it (older ones may also have points in segments).
+  static constexpr int64_t kRecent = 8;
+  static constexpr int64_t kNoRecent = std::numeric_limits<int64_t>::min();
+  static size_t recentSlot(int64_t minute) {
+    return static_cast<size_t>(minute - floorTo(minute, kRecent));
+  }
+  struct RecentMinute {
+    StoredFixed sum = 0;
+    uint64_t count = 0;
+  };
+  struct alignas(64) HeadSeries {
     SeriesData data;
+    int64_t recent_last = kNoRecent;  // the newest minute added (minutes since the epoch)
+    std::array<RecentMinute, kRecent> recent{};
     bool sketch = false;
     bool known = false;  // `sketch` was set from the series' metric
+
+    void addRecent(int64_t minute, Fixed value);
+    void rebuildRecent();  // from data.cells (after a load)
+    // Whether the minutes [first, ∞) are all in `recent` (or known empty).
+    bool recentHolds(int64_t first_minute) const {
+      return recent_last != kNoRecent && first_minute > recent_last - kRecent;
+    }
   };
+  static_assert(sizeof(HeadSeries) == 256);
   struct Shard {
     mutable std::mutex mu;
     std::vector<HeadSeries> series GUARDED_BY(mu);  // by id >> kShardBits
@@ -134,6 +160,8 @@ class Store final : public SeriesSource, public MinuteSource {
   using SegmentPtr = std::shared_ptr<const Segment>;
 
   Store(StoreOptions options, const Clock& clock);
+  // store_minutes.cc: whether a read of `hs` is served from its recent minutes.
+  static bool fromRecent(const HeadSeries& hs, const MinuteRead& r, int64_t sealed_until);
   void growShard(Shard& shard, SeriesId id) REQUIRES(shard.mu);
   // store_maintain.cc
   Status seal(int64_t cut);
@@ -155,6 +183,8 @@ class Store final : public SeriesSource, public MinuteSource {
   std::mutex maintain_mu_;  // one maintain() or checkpoint() at a time
   mutable std::shared_mutex view_mu_;
   std::vector<SegmentPtr> segments_ GUARDED_BY(view_mu_);
+  // No segment holds a point of a minute at or after this (seconds): the head holds them all.
+  int64_t sealed_until_ GUARDED_BY(view_mu_) = std::numeric_limits<int64_t>::min();
   // Days (start, seconds) that have a day rollup, for 300 s and 3600 s.
   std::set<int64_t> rolled_5m_ GUARDED_BY(view_mu_);
   std::set<int64_t> rolled_1h_ GUARDED_BY(view_mu_);

@@ -138,6 +138,11 @@ Status Store::load() {
   {
     std::unique_lock lock(view_mu_);
     segments_ = std::move(loaded);
+    // As far as maintain() may have sealed by now, and past every 1-minute segment kept.
+    sealed_until_ = floorTo(now_s - options_.seal_delay.count(), 3600);
+    for (const SegmentPtr& seg : segments_)
+      if (seg->header().resolution_s == 60)
+        sealed_until_ = std::max(sealed_until_, seg->header().end_s);
     rebuildRolledDays();
   }
 
@@ -156,7 +161,9 @@ Status Store::load() {
       Shard& shard = shards_[id & (kShards - 1)];
       std::lock_guard lock(shard.mu);
       growShard(shard, id);
-      shard.series[id >> kShardBits].data = std::move(d);
+      HeadSeries& hs = shard.series[id >> kShardBits];
+      hs.data = std::move(d);
+      hs.rebuildRecent();
     }
   }
   next_seq_ = m.next_seq;

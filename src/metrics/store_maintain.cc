@@ -118,6 +118,7 @@ Status Store::seal(int64_t cut) {
       i = j;
     }
   }
+  sealed_until_ = std::max(sealed_until_, cut);
   std::vector<std::pair<SegmentPtr, std::string>> fresh;
   for (auto& [key, o] : outs) {
     o.encoder->finish();

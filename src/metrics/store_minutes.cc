@@ -27,6 +27,10 @@ double exactValue(Statistic::Kind kind, const Agg& a) {
   return 0;
 }
 
+bool Store::fromRecent(const HeadSeries& hs, const MinuteRead& r, int64_t sealed_until) {
+  return !r.extremes && r.first_s >= sealed_until && hs.recentHolds(r.first_s / 60);
+}
+
 SeriesId Store::seriesCount() const { return static_cast<SeriesId>(registry_.size()); }
 
 std::vector<SeriesId> Store::matchIds(std::string_view metric,
@@ -78,13 +82,18 @@ Status Store::readMinutes(std::span<const MinuteRead> reads) const {
       return local < shard.series.size() ? &shard.series[local] : nullptr;
     };
     constexpr size_t kAhead = 32;
+    const int64_t sealed_until = sealed_until_;
     for (size_t i = 0; i < all.size(); ++i) {
       if (i + kAhead < all.size()) {
-        if (const HeadSeries* hs = head(all[i + kAhead].id)) __builtin_prefetch(hs);
+        if (const HeadSeries* hs = head(all[i + kAhead].id)) {
+          const auto* p = reinterpret_cast<const char*>(hs);
+          for (size_t line = 0; line < sizeof(HeadSeries); line += 64) __builtin_prefetch(p + line);
+        }
       }
       if (i + kAhead / 2 < all.size()) {
         const One& soon = all[i + kAhead / 2];
-        if (const HeadSeries* hs = head(soon.id); hs != nullptr && !hs->data.cells.empty()) {
+        if (const HeadSeries* hs = head(soon.id);
+            hs != nullptr && !hs->data.cells.empty() && !fromRecent(*hs, *soon.read, sealed_until)) {
           const std::vector<Cell>& cells = hs->data.cells;
           const size_t n = std::min(cells.size(), soon.read->out.size());
           for (size_t k = 1; k <= n; ++k) __builtin_prefetch(&cells[cells.size() - k]);
@@ -94,6 +103,19 @@ Status Store::readMinutes(std::span<const MinuteRead> reads) const {
       const HeadSeries* hs = head(one.id);
       if (hs == nullptr) continue;
       const MinuteRead& r = *one.read;
+      if (fromRecent(*hs, r, sealed_until)) {
+        // The minutes of the read up to the series' last; those after it are empty.
+        const int64_t first = r.first_s / 60;
+        const int64_t last = std::min(hs->recent_last, first + static_cast<int64_t>(r.out.size()) - 1);
+        for (int64_t m = first; m <= last; ++m) {
+          const RecentMinute& slot = hs->recent[recentSlot(m)];
+          if (slot.count == 0) continue;
+          Agg& out = r.out[static_cast<size_t>(m - first)];
+          out.sum += slot.sum;
+          out.count += slot.count;
+        }
+        continue;
+      }
       const int64_t r_end = r.first_s + 60 * static_cast<int64_t>(r.out.size());
       const std::vector<Cell>& cells = hs->data.cells;
       if (cells.empty() || cells.back().t < r.first_s) continue;
