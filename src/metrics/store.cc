@@ -102,6 +102,7 @@ Store::Stats Store::stats() const {
   Stats s;
   s.series = registry_.size();
   s.dropped_points = droppedPoints();
+  s.recent_reads = recent_reads_.load(std::memory_order_relaxed);
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     for (const HeadSeries& hs : shard.series) s.head_cells += hs.data.cells.size();

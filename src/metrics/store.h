@@ -100,6 +100,7 @@ class Store final : public SeriesSource, public MinuteSource {
     size_t disk_segments = 0;
     uint64_t disk_segment_bytes = 0;
     uint64_t dropped_points = 0;
+    uint64_t recent_reads = 0;  // series reads readMinutes served from recent minutes
   };
   Stats stats() const;
   const StoreOptions& options() const { return options_; }
@@ -193,6 +194,7 @@ class Store final : public SeriesSource, public MinuteSource {
   std::string head_file_;        // guarded by maintain_mu_: the last checkpoint's head
 
   std::atomic<uint64_t> dropped_{0};
+  mutable std::atomic<uint64_t> recent_reads_{0};
   std::atomic<int64_t> last_drop_log_minute_{-1};
   std::optional<TimePoint> covered_until_;
   std::string recovered_annex_;

@@ -83,6 +83,7 @@ Status Store::readMinutes(std::span<const MinuteRead> reads) const {
     };
     constexpr size_t kAhead = 32;
     const int64_t sealed_until = sealed_until_;
+    uint64_t recent_reads = 0;
     for (size_t i = 0; i < all.size(); ++i) {
       if (i + kAhead < all.size()) {
         if (const HeadSeries* hs = head(all[i + kAhead].id)) {
@@ -114,6 +115,7 @@ Status Store::readMinutes(std::span<const MinuteRead> reads) const {
           out.sum += slot.sum;
           out.count += slot.count;
         }
+        ++recent_reads;
         continue;
       }
       const int64_t r_end = r.first_s + 60 * static_cast<int64_t>(r.out.size());
@@ -128,6 +130,7 @@ Status Store::readMinutes(std::span<const MinuteRead> reads) const {
       for (; it != cells.end() && it->t < r_end; ++it)
         r.out[static_cast<size_t>((it->t - r.first_s) / 60)].merge(it->agg);
     }
+    recent_reads_.fetch_add(recent_reads, std::memory_order_relaxed);
   }
   for (const SegmentPtr& seg : segs) {
     const SegmentHeader& h = seg->header();
