@@ -229,33 +229,41 @@ TickResult AlarmSet::tick(AlarmData& data, TimePoint now) {
 
 void AlarmSet::finishBatch(AlarmData& data, TimePoint now, TickResult& out) {
   data.readBatch(batch_);
+  // Short reads whose N periods decide without a transition are done; the others are read
+  // again over the whole range, into the same slots.
   redo_.clear();
+  settled_.assign(batch_.size(), 0);
   for (size_t k = 0; k < batch_.size(); ++k) {
+    if (ranges_[k].periods == full_[k].periods) continue;
+    const MetricAlarm& m = std::get<MetricAlarm>(alarms_[batch_alarms_[k]]);
+    if (read_errors_[k].empty()) {
+      const Verdict v = judge(m, ranges_[k], points_[k]);
+      if (v.real >= m.evaluation_periods) {
+        settled_[k] = !v.state || *v.state == m.status.state;
+      } else {
+        bindings_[batch_alarms_[k]].read_short = false;
+      }
+    }
+    if (settled_[k]) continue;
+    AlarmData::BatchRead again = batch_[k];
+    again.from = full_[k].from;
+    again.to = full_[k].to;
+    redo_.push_back(again);
+  }
+  if (!redo_.empty()) data.readBatch(redo_);
+  // Decided in the alarms' order, as whole reads would be.
+  for (size_t k = 0; k < batch_.size(); ++k) {
+    ++out.evaluated;
+    if (settled_[k]) continue;
     Alarm& a = alarms_[batch_alarms_[k]];
     const MetricAlarm& m = std::get<MetricAlarm>(a);
-    Bound& b = bindings_[batch_alarms_[k]];
-    const bool whole = ranges_[k].periods == full_[k].periods;
-    if (!whole) {
-      if (read_errors_[k].empty()) {
-        const Verdict v = judge(m, ranges_[k], points_[k]);
-        if (v.real >= m.evaluation_periods) {
-          if (!v.state || *v.state == m.status.state) {
-            ++out.evaluated;
-            continue;
-          }
-        } else {
-          b.read_short = false;
-        }
-      }
-      redo_.push_back(k);  // evaluated (and counted) over the whole range below
-      continue;
-    }
-    ++out.evaluated;
     if (!read_errors_[k].empty()) {
       out.errors.push_back(fmt::format("alarm \"{}\": {}", m.name, read_errors_[k]));
       continue;
     }
+    Bound& b = bindings_[batch_alarms_[k]];
     if (!b.read_short && b.binding != nullptr && b.binding->periodsStandAlone()) {
+      // Short again from the next tick once the N newest periods are all present.
       EvaluationRange newest = full_[k];
       newest.periods = m.evaluation_periods;
       newest.from = newest.to - std::chrono::milliseconds(m.period) * newest.periods;
@@ -264,23 +272,10 @@ void AlarmSet::finishBatch(AlarmData& data, TimePoint now, TickResult& out) {
     std::optional<Transition> t = decide(m, full_[k], points_[k], now);
     if (t) applyTransition(a, *t, out);
   }
-  // The reads to make again, moved to the front (redo_ ascends, so nothing unread is overwritten).
-  for (size_t j = 0; j < redo_.size(); ++j) {
-    const size_t k = redo_[j];
-    batch_[j] = batch_[k];
-    batch_[j].from = full_[k].from;
-    batch_[j].to = full_[k].to;
-    batch_[j].out = &points_[j];
-    batch_[j].error = &read_errors_[j];
-    ranges_[j] = full_[k];
-    full_[j] = full_[k];
-    batch_alarms_[j] = batch_alarms_[k];
-  }
-  batch_.resize(redo_.size());
-  ranges_.resize(redo_.size());
-  full_.resize(redo_.size());
-  batch_alarms_.resize(redo_.size());
-  if (!batch_.empty()) finishBatch(data, now, out);
+  batch_.clear();
+  ranges_.clear();
+  full_.clear();
+  batch_alarms_.clear();
 }
 
 void AlarmSet::evaluateComposites(TimePoint now, TickResult& out) {

@@ -107,7 +107,8 @@ class AlarmSet {
   std::vector<AlarmData::BatchRead> batch_;
   std::vector<EvaluationRange> ranges_;  // what each read covers
   std::vector<EvaluationRange> full_;    // each read's whole evaluation range
-  std::vector<size_t> redo_;             // reads to make again over the whole range
+  std::vector<AlarmData::BatchRead> redo_;  // reads made again over the whole range
+  std::vector<char> settled_;  // per read: decided by its N periods (no transition)
   std::vector<size_t> batch_alarms_;  // alarms_ index of each read
   std::vector<metrics::Datapoints> points_;
   std::vector<std::string> read_errors_;

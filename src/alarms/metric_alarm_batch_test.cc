@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "alarms/alarm_set.h"
 #include "alarms/alarm_test_support.h"
 #include "alarms/metric_alarm_data.h"
@@ -199,6 +201,96 @@ TEST_F(MetricAlarmBatchTest, PercentilesStillErrorThroughTheTick) {
   EXPECT_EQ(alarmStatus(*set.find("latency-1m")).state, AlarmState::kInsufficientData);
   r = set.tick(data, at("2026-11-27T05:17:05Z"));  // the 05:16 minute: p90 of one 100
   EXPECT_EQ(alarmStatus(*set.find("latency-1m")).state, AlarmState::kAlarm);
+}
+
+// Reads every alarm over its whole range through datapoints(): no bindings, no short reads.
+class WholeReads final : public AlarmData {
+ public:
+  explicit WholeReads(AlarmData& data) : data_(data) {}
+  Result<Datapoints> datapoints(const MetricAlarm& a, TimePoint from, TimePoint to) override {
+    return data_.datapoints(a, from, to);
+  }
+
+ private:
+  AlarmData& data_;
+};
+
+TEST_F(MetricAlarmBatchTest, TheTickDecidesAsWholeRangeReadsMinuteByMinute) {
+  // Minute by minute for two hours (seals included): profiles busy, quiet or gone for a while,
+  // late points; the seed's alarms, MetricStats of every kind, FILL(REPEAT), and an expression
+  // off the fast path. Bound (short reads, recent minutes) and whole-range reads must agree.
+  std::vector<MetricAlarm> alarms;
+  const char* kProfiles[] = {"p1", "p2", "p3", "p4"};
+  for (const char* p : kProfiles) {
+    for (MetricAlarm& a : seedAlarms(p, {.cost_per_5_minutes = 3,
+                                         .tokens_per_minute = 900,
+                                         .requests_per_minute = 4},
+                                     "Alarms"))
+      alarms.push_back(std::move(a));
+    const std::vector<metrics::Dimension> dims{{"InferenceProfile", p}};
+    int n = 0;
+    for (const char* stat : {"Sum", "SampleCount", "Average", "Minimum", "Maximum"}) {
+      MetricAlarm a = statAlarm(fmt::format("{}-{}", stat, p), "InputTokens", dims, stat,
+                                seconds(n % 2 == 0 ? 60 : 300), n % 2 == 0 ? 300 : 1200);
+      a.evaluation_periods = 1 + n % 3;
+      a.datapoints_to_alarm = std::min(a.evaluation_periods, 1 + n % 2);
+      a.treat_missing_data = static_cast<TreatMissingData>(n % 4);
+      alarms.push_back(std::move(a));
+      ++n;
+    }
+    MetricAlarm repeat = seedAlarms(p, {.cost_per_5_minutes = 3}, "Alarms")[1];
+    repeat.name = fmt::format("repeat-{}", p);
+    repeat.threshold = 600;
+    std::get<MetricMath>(repeat.metric).queries[2].expression = "FILL(m1, REPEAT) * 2";
+    alarms.push_back(std::move(repeat));
+    MetricAlarm general = seedAlarms(p, {.cost_per_5_minutes = 3}, "Alarms")[0];
+    general.name = fmt::format("general-{}", p);
+    std::get<MetricMath>(general.metric).queries[2].expression =
+        "SUM([FILL(m1, 0), FILL(m2, 0)])";
+    alarms.push_back(std::move(general));
+  }
+  AlarmSet bound_set, whole_set;
+  for (const MetricAlarm& a : alarms) {
+    ASSERT_TRUE(bound_set.put(a, clock_.now()));
+    ASSERT_TRUE(whole_set.put(a, clock_.now()));
+  }
+  MetricAlarmData bound(*store_);
+  MetricAlarmData per_alarm(*store_);
+  WholeReads whole(per_alarm);
+  std::mt19937 rng(5);
+  std::vector<int> mood(std::size(kProfiles), 0);
+  int transitions = 0;
+  for (int minute = 0; minute < 120; ++minute) {
+    for (size_t i = 0; i < std::size(kProfiles); ++i) {
+      if (rng() % 8 == 0) mood[i] = static_cast<int>(rng() % 3);  // busy, light, gone
+      if (mood[i] == 2) continue;
+      const std::string p = kProfiles[i];
+      auto point = [&](const char* metric, int64_t v, seconds back) {
+        SeriesKey key{metric, {{"InferenceProfile", p}, {"TenantID", "acme"}}};
+        ASSERT_TRUE(store_->add(key, clock_.now() - back, metrics::fixedFromInt(v)));
+      };
+      for (unsigned calls = (mood[i] == 0 ? 3 : 1) + rng() % 3; calls > 0; --calls) {
+        const seconds back(1 + rng() % 59);
+        point("InputTokens", static_cast<int64_t>(rng() % 400), back);
+        point("OutputTokens", static_cast<int64_t>(rng() % 200), back);
+        point("InputTokensCost", static_cast<int64_t>(rng() % 2), back);
+        point("OutputTokensCost", static_cast<int64_t>(rng() % 2), back);
+        point(rng() % 5 == 0 ? "InvocationFailure" : "InvocationSuccess", 1, back);
+      }
+      if (rng() % 6 == 0) point("InputTokens", 500, seconds(60 + rng() % 900));  // late
+    }
+    clock_.advance(minutes(1));
+    if (minute % 10 == 0) ASSERT_TRUE(store_->maintain());
+    const TimePoint now = clock_.now() + seconds(5);
+    TickResult b = bound_set.tick(bound, now);
+    TickResult w = whole_set.tick(whole, now);
+    ASSERT_EQ(b.errors, w.errors) << "minute " << minute;
+    ASSERT_EQ(b.history, w.history) << "minute " << minute;
+    transitions += static_cast<int>(w.history.size());
+  }
+  EXPECT_GT(transitions, 100);
+  EXPECT_GT(store_->stats().memory_segments, 0u);
+  EXPECT_GT(store_->stats().recent_reads, 0u);
 }
 
 TEST_F(MetricAlarmBatchTest, AlarmSetKeepsEachAlarmsBindingThroughEdits) {
