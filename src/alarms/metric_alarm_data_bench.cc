@@ -95,6 +95,7 @@ void BM_SeedAlarmTickOverStore(benchmark::State& state) {
   std::sort(ms.begin(), ms.end());
   state.counters["best_ms"] = ms.front();
   state.counters["median_ms"] = ms[ms.size() / 2];
+  state.counters["worst_ms"] = ms.back();
   state.counters["alarms"] = static_cast<double>(set.size());
   state.counters["transitions"] =
       static_cast<double>(transitions) / static_cast<double>(state.iterations());
