@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <limits>
 #include <optional>
 #include <set>
@@ -19,6 +21,7 @@
 
 #include "http/h2_connection.h"
 #include "http/server_state.h"
+#include "http/wire_head.h"
 
 namespace costgate::http {
 
@@ -106,12 +109,12 @@ class StreamResponderImpl final : public Responder {
   asio::awaitable<void> send(Response r) override {
     answered_ = true;
     keep_alive_ = keep_alive_ && !stopping_;  // a draining server says it will close
-    bhttp::response<bhttp::string_body> res{toStatus(r.status), version_};
-    for (const auto& [name, value] : r.headers.items()) res.insert(name, value);
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive_);
-    res.prepare_payload();
-    auto [ec, n] = co_await bhttp::async_write(stream_, res, kNoThrow);
+    // Head and body in one gather write on the socket itself: no serializer, and no timer (the
+    // stream has none while the handler runs).
+    std::string head;
+    appendResponseHead(head, r.status, version_, r.headers, keep_alive_, r.body.size());
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
+    auto [ec, n] = co_await asio::async_write(stream_.socket(), buffers, kNoThrow);
     if (ec) connected_ = false;
   }
 
@@ -119,27 +122,32 @@ class StreamResponderImpl final : public Responder {
     answered_ = true;
     streaming_ = true;
     keep_alive_ = keep_alive_ && !stopping_;
-    bhttp::response<bhttp::empty_body> res{toStatus(status), version_};
-    for (const auto& [name, value] : headers.items()) res.insert(name, value);
-    res.keep_alive(keep_alive_);
-    res.chunked(true);
-    bhttp::response_serializer<bhttp::empty_body> sr{res};
-    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kNoThrow);
+    std::string head;
+    appendResponseHead(head, status, version_, headers, keep_alive_, std::nullopt);
+    auto [ec, n] = co_await asio::async_write(stream_.socket(), asio::buffer(head), kNoThrow);
     if (ec) connected_ = false;
     co_return connected_;
   }
 
   asio::awaitable<bool> writeChunk(std::string_view data) override {
     if (!connected_ || data.empty()) co_return connected_;
-    auto [ec, n] = co_await asio::async_write(
-        stream_, bhttp::make_chunk(asio::const_buffer(data.data(), data.size())), kNoThrow);
+    // "SIZE\r\n" DATA "\r\n", SIZE in hex (RFC 9112 §7.1).
+    char size_line[24];
+    char* end = std::to_chars(size_line, size_line + sizeof size_line - 2, data.size(), 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    std::array<asio::const_buffer, 3> buffers{
+        asio::buffer(size_line, static_cast<size_t>(end - size_line)),
+        asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
+    auto [ec, n] = co_await asio::async_write(stream_.socket(), buffers, kNoThrow);
     if (ec) connected_ = false;
     co_return connected_;
   }
 
   asio::awaitable<void> endStream() override {
     if (!connected_) co_return;
-    auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), kNoThrow);
+    auto [ec, n] =
+        co_await asio::async_write(stream_.socket(), asio::buffer("0\r\n\r\n", 5), kNoThrow);
     if (ec) connected_ = false;
     ended_ = true;
   }
