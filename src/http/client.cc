@@ -17,8 +17,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
+#include "http/immediate_io.h"
 #include "http/wire_head.h"
 
 namespace costgate::http {
@@ -239,9 +241,16 @@ asio::awaitable<beast::error_code> readSome(Stream& stream, beast::flat_buffer& 
 template <class Stream>
 asio::awaitable<beast::error_code> writeRequest(Stream& stream, std::string_view head,
                                                 std::string_view body) {
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head.data(), head.size()),
-                                            asio::buffer(body.data(), body.size())};
-  auto [ec, n] = co_await asio::async_write(stream, buffers, kNoThrow);
+  using Buffers = std::array<asio::const_buffer, 2>;
+  Buffers buffers{asio::buffer(head.data(), head.size()), asio::buffer(body.data(), body.size())};
+  beast::buffers_suffix<Buffers> rest(buffers);
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    // What the socket takes at once is sent inline; only the rest waits, under the timer.
+    beast::error_code ec;
+    rest.consume(sendNow(stream.socket(), buffers, ec));
+    if (ec || asio::buffer_size(rest) == 0) co_return ec;
+  }
+  auto [ec, n] = co_await asio::async_write(stream, rest, kNoThrow);
   co_return ec;
 }
 
@@ -268,12 +277,16 @@ asio::awaitable<bool> Exchange::read(std::string& out) {
     parser.get().body().data = out.data();
     parser.get().body().size = out.size();
     Stage stage = Stage::kIdle;
-    conn.lowest().expires_after(budget(x.client->opts.timeouts.idle, x.deadline, stage));
     beast::error_code ec;
-    if (conn.tls) {
-      ec = co_await readSome(*conn.tls, conn.buffer, parser);
-    } else {
-      ec = co_await readSome(*conn.plain, conn.buffer, parser);
+    // A piece already buffered (a small answer usually arrives whole with its headers) is
+    // parsed inline; otherwise the socket is read, under the idle timer.
+    if (!parseBuffered(parser, conn.buffer, ec)) {
+      conn.lowest().expires_after(budget(x.client->opts.timeouts.idle, x.deadline, stage));
+      if (conn.tls) {
+        ec = co_await readSome(*conn.tls, conn.buffer, parser);
+      } else {
+        ec = co_await readSome(*conn.plain, conn.buffer, parser);
+      }
     }
     size_t got = out.size() - parser.get().body().size;
     out.resize(got);
@@ -416,6 +429,7 @@ asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client, asio::
   }
   beast::error_code ignored;
   tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
+  tcp_stream.socket().non_blocking(true, ignored);  // for sendNow
   if (url.tls) {
     // SNI carries host names only (RFC 6066), never an IP address.
     beast::error_code not_ip;

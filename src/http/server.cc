@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "http/h2_connection.h"
+#include "http/immediate_io.h"
 #include "http/server_state.h"
 #include "http/wire_head.h"
 
@@ -114,8 +115,7 @@ class StreamResponderImpl final : public Responder {
     std::string head;
     appendResponseHead(head, r.status, version_, r.headers, keep_alive_, r.body.size());
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
-    auto [ec, n] = co_await asio::async_write(stream_.socket(), buffers, kNoThrow);
-    if (ec) connected_ = false;
+    co_await write(buffers);
   }
 
   asio::awaitable<bool> startStream(int status, Headers headers) override {
@@ -124,8 +124,7 @@ class StreamResponderImpl final : public Responder {
     keep_alive_ = keep_alive_ && !stopping_;
     std::string head;
     appendResponseHead(head, status, version_, headers, keep_alive_, std::nullopt);
-    auto [ec, n] = co_await asio::async_write(stream_.socket(), asio::buffer(head), kNoThrow);
-    if (ec) connected_ = false;
+    co_await write(std::array<asio::const_buffer, 1>{asio::buffer(head)});
     co_return connected_;
   }
 
@@ -139,16 +138,13 @@ class StreamResponderImpl final : public Responder {
     std::array<asio::const_buffer, 3> buffers{
         asio::buffer(size_line, static_cast<size_t>(end - size_line)),
         asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
-    auto [ec, n] = co_await asio::async_write(stream_.socket(), buffers, kNoThrow);
-    if (ec) connected_ = false;
+    co_await write(buffers);
     co_return connected_;
   }
 
   asio::awaitable<void> endStream() override {
     if (!connected_) co_return;
-    auto [ec, n] =
-        co_await asio::async_write(stream_.socket(), asio::buffer("0\r\n\r\n", 5), kNoThrow);
-    if (ec) connected_ = false;
+    co_await write(std::array<asio::const_buffer, 1>{asio::buffer("0\r\n\r\n", 5)});
     ended_ = true;
   }
 
@@ -159,6 +155,22 @@ class StreamResponderImpl final : public Responder {
   bool keepAlive() const { return keep_alive_ && connected_ && (!streaming_ || ended_); }
 
  private:
+  // Writes all of `buffers` on the socket itself (no timer: the stream has none while the
+  // handler runs): what the socket takes at once inline, the rest asynchronously. A failure
+  // marks the client gone.
+  template <size_t N>
+  asio::awaitable<void> write(std::array<asio::const_buffer, N> buffers) {
+    beast::error_code ec;
+    size_t sent = sendNow(stream_.socket(), buffers, ec);
+    if (!ec && sent < asio::buffer_size(buffers)) {
+      beast::buffers_suffix<std::array<asio::const_buffer, N>> rest(buffers);
+      rest.consume(sent);
+      auto [wec, n] = co_await asio::async_write(stream_.socket(), rest, kNoThrow);
+      ec = wec;
+    }
+    if (ec) connected_ = false;
+  }
+
   beast::tcp_stream& stream_;
   bool keep_alive_;
   unsigned version_;
@@ -269,8 +281,16 @@ asio::awaitable<void> Session::run() {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       co_await bhttp::async_write(stream_, cont, kNoThrow);
     }
-    stream_.expires_after(opts.read_timeout);
-    auto [ec2, n2] = co_await bhttp::async_read(stream_, buffer, parser, kNoThrow);
+    // The body, or what the header's read already brought of it, is parsed inline; only what
+    // is still to come is awaited.
+    beast::error_code ec2;
+    while (!parser.is_done() && parseBuffered(parser, buffer, ec2) && !ec2) {
+    }
+    if (!ec2 && !parser.is_done()) {
+      stream_.expires_after(opts.read_timeout);
+      auto [rec, n2] = co_await bhttp::async_read(stream_, buffer, parser, kNoThrow);
+      ec2 = rec;
+    }
     if (ec2) {
       if (ec2 == bhttp::error::body_limit) {
         co_await writeError(413, "request_too_large",
@@ -341,6 +361,7 @@ asio::awaitable<void> acceptLoop(Server::Impl& server, Worker& w) {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    socket.non_blocking(true, ignored);  // for sendNow; asynchronous operations are unaffected
     auto endpoint = socket.remote_endpoint(ignored);
     auto session = std::make_shared<Session>(
         server, std::move(socket),
