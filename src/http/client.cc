@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
@@ -16,7 +17,11 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <mutex>
+#include <type_traits>
 #include <vector>
+
+#include "http/immediate_io.h"
+#include "http/wire_head.h"
 
 namespace costgate::http {
 
@@ -234,9 +239,18 @@ asio::awaitable<beast::error_code> readSome(Stream& stream, beast::flat_buffer& 
 }
 
 template <class Stream>
-asio::awaitable<beast::error_code> writeRequest(Stream& stream,
-                                                bhttp::request<bhttp::string_body>& req) {
-  auto [ec, n] = co_await bhttp::async_write(stream, req, kNoThrow);
+asio::awaitable<beast::error_code> writeRequest(Stream& stream, std::string_view head,
+                                                std::string_view body) {
+  using Buffers = std::array<asio::const_buffer, 2>;
+  Buffers buffers{asio::buffer(head.data(), head.size()), asio::buffer(body.data(), body.size())};
+  beast::buffers_suffix<Buffers> rest(buffers);
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    // What the socket takes at once is sent inline; only the rest waits, under the timer.
+    beast::error_code ec;
+    rest.consume(sendNow(stream.socket(), buffers, ec));
+    if (ec || asio::buffer_size(rest) == 0) co_return ec;
+  }
+  auto [ec, n] = co_await asio::async_write(stream, rest, kNoThrow);
   co_return ec;
 }
 
@@ -263,12 +277,16 @@ asio::awaitable<bool> Exchange::read(std::string& out) {
     parser.get().body().data = out.data();
     parser.get().body().size = out.size();
     Stage stage = Stage::kIdle;
-    conn.lowest().expires_after(budget(x.client->opts.timeouts.idle, x.deadline, stage));
     beast::error_code ec;
-    if (conn.tls) {
-      ec = co_await readSome(*conn.tls, conn.buffer, parser);
-    } else {
-      ec = co_await readSome(*conn.plain, conn.buffer, parser);
+    // A piece already buffered (a small answer usually arrives whole with its headers) is
+    // parsed inline; otherwise the socket is read, under the idle timer.
+    if (!parseBuffered(parser, conn.buffer, ec)) {
+      conn.lowest().expires_after(budget(x.client->opts.timeouts.idle, x.deadline, stage));
+      if (conn.tls) {
+        ec = co_await readSome(*conn.tls, conn.buffer, parser);
+      } else {
+        ec = co_await readSome(*conn.plain, conn.buffer, parser);
+      }
     }
     size_t got = out.size() - parser.get().body().size;
     out.resize(got);
@@ -411,6 +429,7 @@ asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client, asio::
   }
   beast::error_code ignored;
   tcp_stream.socket().set_option(tcp::no_delay(true), ignored);
+  tcp_stream.socket().non_blocking(true, ignored);  // for sendNow
   if (url.tls) {
     // SNI carries host names only (RFC 6066), never an IP address.
     beast::error_code not_ip;
@@ -460,23 +479,6 @@ asio::awaitable<std::unique_ptr<Conn>> openConn(HttpClient::Impl& client, asio::
 
 }  // namespace
 
-namespace {
-
-// `request` in Beast's form: target, headers (Host among them) and body, keep-alive.
-bhttp::request<bhttp::string_body> toBeast(const Request& request) {
-  bhttp::request<bhttp::string_body> req;
-  req.method_string(request.method);
-  req.target(request.target);
-  req.version(11);
-  for (const auto& [name, value] : request.headers.items()) req.insert(name, value);
-  req.body() = request.body;
-  req.keep_alive(true);
-  req.prepare_payload();
-  return req;
-}
-
-}  // namespace
-
 asio::awaitable<ClientResult> HttpClient::send(const Request& request,
                                                const BeforeSend* before_send) {
   Impl& client = *impl_;
@@ -484,17 +486,17 @@ asio::awaitable<ClientResult> HttpClient::send(const Request& request,
   auto ex = co_await asio::this_coro::executor;
   const auto deadline = SteadyClock::now() + o.timeouts.total;
 
-  // The request as written: the base path before the target, Host first.
-  Request wire;
-  wire.method = request.method;
-  wire.target = o.base.path + request.target;
+  // The request as written: the base path before the target, Host first. Without a signature
+  // to make per attempt, it is written straight from `request`, its body never copied.
   bool default_port = o.base.port == (o.base.tls ? 443 : 80);
-  wire.headers.add("Host",
-                   default_port ? o.base.host : o.base.host + ":" + std::to_string(o.base.port));
-  for (const auto& [name, value] : request.headers.items()) wire.headers.add(name, value);
-  wire.body = request.body;
-  bhttp::request<bhttp::string_body> req;
-  if (!before_send) req = toBeast(wire);
+  std::string host = default_port ? o.base.host : o.base.host + ":" + std::to_string(o.base.port);
+  std::string head;
+  Request signed_request;  // with before_send: the request of the current attempt, as signed
+  std::string_view body = request.body;
+  if (!before_send) {
+    appendRequestHead(head, request.method, o.base.path, request.target, host, request.headers,
+                      request.body.size());
+  }
 
   ClientResult result;
   ClientError& error = result.error;
@@ -516,17 +518,27 @@ asio::awaitable<ClientResult> HttpClient::send(const Request& request,
       conn = std::move(fresh);
     }
     if (before_send) {  // once the connection is ready: the signature is as fresh as it can be
-      Request attempt_request = wire;
-      (*before_send)(attempt_request);
-      req = toBeast(attempt_request);
+      signed_request = Request();
+      signed_request.method = request.method;
+      signed_request.target = o.base.path + request.target;
+      signed_request.headers.add("Host", host);
+      for (const auto& [name, value] : request.headers.items()) {
+        signed_request.headers.add(name, value);
+      }
+      signed_request.body = request.body;
+      (*before_send)(signed_request);
+      head.clear();
+      appendRequestHead(head, signed_request.method, "", signed_request.target, "",
+                        signed_request.headers, signed_request.body.size());
+      body = signed_request.body;
     }
     Stage stage = Stage::kFirstByte;
     conn->lowest().expires_after(budget(o.timeouts.first_byte, deadline, stage));
     beast::error_code ec;
     if (conn->tls) {
-      ec = co_await writeRequest(*conn->tls, req);
+      ec = co_await writeRequest(*conn->tls, head, body);
     } else {
-      ec = co_await writeRequest(*conn->plain, req);
+      ec = co_await writeRequest(*conn->plain, head, body);
     }
     if (ec) {
       // Not fully sent: the upstream cannot have acted on it; another connection may.

@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <limits>
 #include <optional>
 #include <set>
@@ -18,7 +20,9 @@
 #include <vector>
 
 #include "http/h2_connection.h"
+#include "http/immediate_io.h"
 #include "http/server_state.h"
+#include "http/wire_head.h"
 
 namespace costgate::http {
 
@@ -106,41 +110,41 @@ class StreamResponderImpl final : public Responder {
   asio::awaitable<void> send(Response r) override {
     answered_ = true;
     keep_alive_ = keep_alive_ && !stopping_;  // a draining server says it will close
-    bhttp::response<bhttp::string_body> res{toStatus(r.status), version_};
-    for (const auto& [name, value] : r.headers.items()) res.insert(name, value);
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive_);
-    res.prepare_payload();
-    auto [ec, n] = co_await bhttp::async_write(stream_, res, kNoThrow);
-    if (ec) connected_ = false;
+    // Head and body in one gather write on the socket itself: no serializer, and no timer (the
+    // stream has none while the handler runs).
+    std::string head;
+    appendResponseHead(head, r.status, version_, r.headers, keep_alive_, r.body.size());
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
+    co_await write(buffers);
   }
 
   asio::awaitable<bool> startStream(int status, Headers headers) override {
     answered_ = true;
     streaming_ = true;
     keep_alive_ = keep_alive_ && !stopping_;
-    bhttp::response<bhttp::empty_body> res{toStatus(status), version_};
-    for (const auto& [name, value] : headers.items()) res.insert(name, value);
-    res.keep_alive(keep_alive_);
-    res.chunked(true);
-    bhttp::response_serializer<bhttp::empty_body> sr{res};
-    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kNoThrow);
-    if (ec) connected_ = false;
+    std::string head;
+    appendResponseHead(head, status, version_, headers, keep_alive_, std::nullopt);
+    co_await write(std::array<asio::const_buffer, 1>{asio::buffer(head)});
     co_return connected_;
   }
 
   asio::awaitable<bool> writeChunk(std::string_view data) override {
     if (!connected_ || data.empty()) co_return connected_;
-    auto [ec, n] = co_await asio::async_write(
-        stream_, bhttp::make_chunk(asio::const_buffer(data.data(), data.size())), kNoThrow);
-    if (ec) connected_ = false;
+    // "SIZE\r\n" DATA "\r\n", SIZE in hex (RFC 9112 §7.1).
+    char size_line[24];
+    char* end = std::to_chars(size_line, size_line + sizeof size_line - 2, data.size(), 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    std::array<asio::const_buffer, 3> buffers{
+        asio::buffer(size_line, static_cast<size_t>(end - size_line)),
+        asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
+    co_await write(buffers);
     co_return connected_;
   }
 
   asio::awaitable<void> endStream() override {
     if (!connected_) co_return;
-    auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), kNoThrow);
-    if (ec) connected_ = false;
+    co_await write(std::array<asio::const_buffer, 1>{asio::buffer("0\r\n\r\n", 5)});
     ended_ = true;
   }
 
@@ -151,6 +155,22 @@ class StreamResponderImpl final : public Responder {
   bool keepAlive() const { return keep_alive_ && connected_ && (!streaming_ || ended_); }
 
  private:
+  // Writes all of `buffers` on the socket itself (no timer: the stream has none while the
+  // handler runs): what the socket takes at once inline, the rest asynchronously. A failure
+  // marks the client gone.
+  template <size_t N>
+  asio::awaitable<void> write(std::array<asio::const_buffer, N> buffers) {
+    beast::error_code ec;
+    size_t sent = sendNow(stream_.socket(), buffers, ec);
+    if (!ec && sent < asio::buffer_size(buffers)) {
+      beast::buffers_suffix<std::array<asio::const_buffer, N>> rest(buffers);
+      rest.consume(sent);
+      auto [wec, n] = co_await asio::async_write(stream_.socket(), rest, kNoThrow);
+      ec = wec;
+    }
+    if (ec) connected_ = false;
+  }
+
   beast::tcp_stream& stream_;
   bool keep_alive_;
   unsigned version_;
@@ -261,8 +281,16 @@ asio::awaitable<void> Session::run() {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       co_await bhttp::async_write(stream_, cont, kNoThrow);
     }
-    stream_.expires_after(opts.read_timeout);
-    auto [ec2, n2] = co_await bhttp::async_read(stream_, buffer, parser, kNoThrow);
+    // The body, or what the header's read already brought of it, is parsed inline; only what
+    // is still to come is awaited.
+    beast::error_code ec2;
+    while (!parser.is_done() && parseBuffered(parser, buffer, ec2) && !ec2) {
+    }
+    if (!ec2 && !parser.is_done()) {
+      stream_.expires_after(opts.read_timeout);
+      auto [rec, n2] = co_await bhttp::async_read(stream_, buffer, parser, kNoThrow);
+      ec2 = rec;
+    }
     if (ec2) {
       if (ec2 == bhttp::error::body_limit) {
         co_await writeError(413, "request_too_large",
@@ -333,6 +361,7 @@ asio::awaitable<void> acceptLoop(Server::Impl& server, Worker& w) {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    socket.non_blocking(true, ignored);  // for sendNow; asynchronous operations are unaffected
     auto endpoint = socket.remote_endpoint(ignored);
     auto session = std::make_shared<Session>(
         server, std::move(socket),

@@ -435,6 +435,26 @@ TEST_F(ServerTest, ServesTwoRequestsOnOneKeepAliveConnection) {
   EXPECT_EQ(second->body, "GET /two\n");
 }
 
+TEST_F(ServerTest, SendsAnAnswerLargerThanTheSocketTakesAtOnce) {
+  // More than loopback socket buffers hold: part of it goes out inline, the rest asynchronously.
+  const std::string big(16 * 1024 * 1024, 'b');
+  start([&big](Request& req, Responder& res) -> asio::awaitable<void> {
+    Response r;
+    r.body = big;
+    co_await res.send(std::move(r));
+  });
+  RawClient c(port());
+  ASSERT_TRUE(c.sendAll(get("/big")));
+  auto r = c.readResponse();
+  ASSERT_TRUE(r.has_value()) << c.lastEnd();
+  EXPECT_EQ(r->headers.get("content-length"), std::to_string(big.size()));
+  EXPECT_TRUE(r->body == big);
+  ASSERT_TRUE(c.sendAll(get("/again")));  // still kept alive
+  auto again = c.readResponse();
+  ASSERT_TRUE(again.has_value()) << c.lastEnd();
+  EXPECT_EQ(again->body.size(), big.size());
+}
+
 TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
   start(echo);
   RawClient c(port());

@@ -47,7 +47,9 @@ struct UsageRecord {
 // A fresh call id: 26 characters of Crockford base32, the first 10 encoding the milliseconds
 // since the epoch, so ids sort by time; the other 16 are an 80-bit suffix, random at the first id
 // of each millisecond and incremented for the next ones (and when the clock steps back, the last
-// id's millisecond is kept), so ids from one process are strictly increasing. Thread-safe.
+// id's millisecond is kept), so ids from one process are strictly increasing. The random bits come
+// from OpenSSL in batches kept by the generator, so a forked child must not make ids with its
+// parent's generator (costgate's children exec at once). Thread-safe.
 class CallIdGenerator {
  public:
   std::string next(TimePoint now);
@@ -58,6 +60,10 @@ class CallIdGenerator {
   uint64_t ms_ = 0;       // the last id's milliseconds
   uint64_t hi_ = 0;       // its suffix: 16 high bits
   uint64_t lo_ = 0;       // and 64 low bits
+  // Random bytes for the suffixes of the next fresh milliseconds; those before random_used_ are
+  // spent. Guarded by mu_.
+  unsigned char random_[1000];
+  size_t random_used_ = sizeof random_;
 };
 
 // CallIdGenerator::next on one process-wide generator.
