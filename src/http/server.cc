@@ -114,6 +114,7 @@ class StreamResponderImpl final : public Responder {
     // stream has none while the handler runs).
     std::string head;
     appendResponseHead(head, r.status, version_, r.headers, keep_alive_, r.body.size());
+    if (bodilessStatus(r.status)) r.body.clear();
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
     co_await write(buffers);
   }

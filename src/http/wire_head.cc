@@ -66,7 +66,9 @@ void appendResponseHead(std::string& out, int status, unsigned version, const He
   } else if (version != 10 && !keep_alive) {
     out += "Connection: close\r\n";
   }
-  if (content_length) {
+  if (bodilessStatus(status)) {
+    // no framing: the answer ends with its head
+  } else if (content_length) {
     out += "Content-Length: ";
     appendNumber(out, *content_length);
     out += "\r\n";

@@ -14,8 +14,13 @@
 
 namespace costgate::http {
 
+// 1xx, 204 and 304 answers carry no body and say no length (RFC 9110 §8.6, §15.4.5).
+inline bool bodilessStatus(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
 // Appends "HTTP/1.x STATUS REASON\r\n", `headers`, the framing fields and the empty line.
-// `content_length` nullopt: "Transfer-Encoding: chunked". `keep_alive` is said the way Beast
+// `content_length` nullopt: "Transfer-Encoding: chunked"; neither for a bodilessStatus. `keep_alive` is said the way Beast
 // says it: "Connection: close" on HTTP/1.1 when false, "Connection: keep-alive" on HTTP/1.0
 // when true, nothing otherwise. `version` is 10 or 11.
 void appendResponseHead(std::string& out, int status, unsigned version, const Headers& headers,

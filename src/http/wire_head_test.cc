@@ -30,6 +30,19 @@ TEST(WireHeadTest, ResponseHeadSaysCloseOnHttp11AndKeepAliveOnHttp10) {
   EXPECT_EQ(old_closing, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n");
 }
 
+TEST(WireHeadTest, NoContentAndNotModifiedSayNoLength) {
+  for (int status : {204, 304, 103}) {
+    std::string out;
+    appendResponseHead(out, status, 11, headersOf({{"etag", "\"x\""}}), true, 0);
+    EXPECT_EQ(out.find("Content-Length"), std::string::npos) << out;
+    EXPECT_EQ(out.find("Transfer-Encoding"), std::string::npos) << out;
+    EXPECT_TRUE(out.ends_with("etag: \"x\"\r\n\r\n")) << out;
+  }
+  std::string out;
+  appendResponseHead(out, 205, 11, Headers(), true, 0);
+  EXPECT_NE(out.find("Content-Length: 0\r\n"), std::string::npos) << out;
+}
+
 TEST(WireHeadTest, StreamedResponseIsChunked) {
   std::string out;
   appendResponseHead(out, 200, 11, headersOf({{"content-type", "text/event-stream"}}), true,
