@@ -189,6 +189,17 @@ Result<TickResult> AlarmSet::setState(std::string_view name, AlarmState state, s
 // periods stand alone (Binding::periodsStandAlone) is read over those N only, and again over
 // the whole range when one of them is missing (then the next ticks read it whole until its N
 // newest are all present again) or when it changes state (the explanation lists the range).
+namespace {
+
+// The last N periods of `whole`: what the verdict rests on when they all hold a datapoint.
+EvaluationRange newestPeriods(const MetricAlarm& m, EvaluationRange whole) {
+  whole.periods = m.evaluation_periods;
+  whole.from = whole.to - std::chrono::milliseconds(m.period) * whole.periods;
+  return whole;
+}
+
+}  // namespace
+
 TickResult AlarmSet::tick(AlarmData& data, TimePoint now) {
   TickResult out;
   if (data.instance() != bound_instance_) {
@@ -207,11 +218,8 @@ TickResult AlarmSet::tick(AlarmData& data, TimePoint now) {
     const size_t k = batch_.size();
     full_.push_back(evaluationRange(*m, now, options_));
     EvaluationRange range = full_.back();
-    if (b.read_short && b.binding != nullptr && b.binding->periodsStandAlone() &&
-        range.periods > m->evaluation_periods) {
-      range.periods = m->evaluation_periods;
-      range.from = range.to - std::chrono::milliseconds(m->period) * range.periods;
-    }
+    if (b.read_short && b.standAlone() && range.periods > m->evaluation_periods)
+      range = newestPeriods(*m, range);
     ranges_.push_back(range);
     batch_alarms_.push_back(i);
     batch_.push_back({.alarm = m,
@@ -262,12 +270,10 @@ void AlarmSet::finishBatch(AlarmData& data, TimePoint now, TickResult& out) {
       continue;
     }
     Bound& b = bindings_[batch_alarms_[k]];
-    if (!b.read_short && b.binding != nullptr && b.binding->periodsStandAlone()) {
+    if (!b.read_short && b.standAlone()) {
       // Short again from the next tick once the N newest periods are all present.
-      EvaluationRange newest = full_[k];
-      newest.periods = m.evaluation_periods;
-      newest.from = newest.to - std::chrono::milliseconds(m.period) * newest.periods;
-      b.read_short = judge(m, newest, points_[k]).real >= m.evaluation_periods;
+      b.read_short =
+          judge(m, newestPeriods(m, full_[k]), points_[k]).real >= m.evaluation_periods;
     }
     std::optional<Transition> t = decide(m, full_[k], points_[k], now);
     if (t) applyTransition(a, *t, out);

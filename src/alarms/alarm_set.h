@@ -100,6 +100,7 @@ class AlarmSet {
   struct Bound {
     std::unique_ptr<AlarmData::Binding> binding;
     bool read_short = true;
+    bool standAlone() const { return binding != nullptr && binding->periodsStandAlone(); }
   };
   std::vector<Bound> bindings_;
   uint64_t bound_instance_ = 0;

@@ -67,7 +67,7 @@ void Store::HeadSeries::rebuildRecent() {
   recent_last = kNoRecent;
   recent = {};
   if (data.cells.empty()) return;
-  recent_last = data.cells.back().t / 60;  // cells are whole minutes, each once, ascending
+  recent_last = floorTo(data.cells.back().t, 60) / 60;  // cells: whole minutes, ascending
   for (auto it = data.cells.rbegin(); it != data.cells.rend(); ++it) {
     const int64_t minute = floorTo(it->t, 60) / 60;
     if (minute <= recent_last - kRecent) break;
