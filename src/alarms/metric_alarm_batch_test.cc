@@ -7,23 +7,19 @@
 #include <random>
 
 #include "alarms/alarm_set.h"
-#include "alarms/alarm_test_support.h"
 #include "alarms/metric_alarm_data.h"
 #include "alarms/seed_alarms.h"
-#include "common/money.h"
-#include "metrics/store.h"
+#include "alarms/store_alarm_test_support.h"
 
 namespace costgate::alarms {
 namespace {
 
 using metrics::Datapoints;
-using metrics::Fixed;
 using metrics::SeriesKey;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::at;
-
-Fixed usd(const char* text) { return Money::parse(text)->raw(); }
+using testing::usd;
 
 MetricAlarm statAlarm(std::string name, std::string metric, std::vector<metrics::Dimension> dims,
                       const char* stat, seconds period, double threshold = 1) {
@@ -34,18 +30,8 @@ MetricAlarm statAlarm(std::string name, std::string metric, std::vector<metrics:
   return a;
 }
 
-class MetricAlarmBatchTest : public ::testing::Test {
+class MetricAlarmBatchTest : public testing::StoreAlarmTest {
  protected:
-  MetricAlarmBatchTest() : clock_(at("2026-11-27T05:20:00Z")) {
-    auto s = metrics::Store::open({}, clock_);
-    EXPECT_TRUE(s) << s.error();
-    store_ = std::move(*s);
-  }
-  void add(const std::string& metric, const std::string& profile, const char* iso, Fixed v,
-           const std::string& tenant = "acme") {
-    SeriesKey key{metric, {{"InferenceProfile", profile}, {"TenantID", tenant}}};
-    ASSERT_TRUE(store_->add(key, at(iso), v));
-  }
   struct Read {
     Datapoints points;
     std::string error;
@@ -73,8 +59,6 @@ class MetricAlarmBatchTest : public ::testing::Test {
     return out;
   }
 
-  FakeClock clock_;
-  std::unique_ptr<metrics::Store> store_;
 };
 
 TEST_F(MetricAlarmBatchTest, BatchReadsGiveExactlyWhatDatapointsGives) {

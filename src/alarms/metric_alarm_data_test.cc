@@ -3,37 +3,20 @@
 #include <gtest/gtest.h>
 
 #include "alarms/alarm_set.h"
-#include "alarms/alarm_test_support.h"
 #include "alarms/seed_alarms.h"
-#include "common/money.h"
-#include "metrics/store.h"
+#include "alarms/store_alarm_test_support.h"
 
 namespace costgate::alarms {
 namespace {
 
 using metrics::Datapoints;
-using metrics::Fixed;
-using metrics::SeriesKey;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::at;
+using testing::usd;
 
-Fixed usd(const char* text) { return Money::parse(text)->raw(); }
-
-SeriesKey key(const std::string& metric, const std::string& profile) {
-  return SeriesKey{metric, {{"InferenceProfile", profile}, {"TenantID", "acme"}}};
-}
-
-class MetricAlarmDataTest : public ::testing::Test {
+class MetricAlarmDataTest : public testing::StoreAlarmTest {
  protected:
-  MetricAlarmDataTest() : clock_(at("2026-11-27T05:20:00Z")) {
-    auto s = metrics::Store::open({}, clock_);
-    EXPECT_TRUE(s) << s.error();
-    store_ = std::move(*s);
-  }
-  void add(const std::string& metric, const std::string& profile, const char* iso, Fixed v) {
-    ASSERT_TRUE(store_->add(key(metric, profile), at(iso), v));
-  }
   static Datapoints points(std::initializer_list<std::pair<const char*, double>> list) {
     Datapoints out;
     for (const auto& [iso, v] : list) out.push_back({at(iso), v});
@@ -50,8 +33,6 @@ class MetricAlarmDataTest : public ::testing::Test {
     add("InputTokensCost", "p2", "2026-11-27T05:02:00Z", usd("100"));
   }
 
-  FakeClock clock_;
-  std::unique_ptr<metrics::Store> store_;
 };
 
 TEST_F(MetricAlarmDataTest, SeedCostAlarmSlidesFiveMinuteWindowsByTheMinute) {
